@@ -1,0 +1,24 @@
+// Lint runs in CI before the tests. typescript-eslint's recommended rules plus the
+// one architectural rule a linter can enforce cheaply: no deep imports into the
+// framework package from the reference app (it must use the public entry points).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '**/.data/**', 'coverage/**', 'dist/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['examples/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['cleave/src/*', '**/packages/cleave/src/*'], message: 'Import from "cleave" (its public entry), not its internals.' }] }],
+    },
+  },
+);

@@ -1,0 +1,16 @@
+import { defineApp } from 'cleave';
+import { postWithAuthor } from './gateway/post-with-author.ts';
+import { postsModule } from './modules/posts/module.ts';
+import { users } from './modules/users/index.ts';
+import { usersModule } from './modules/users/module.ts';
+
+/** The reference SaaS backend: its modules and its public edge. */
+export const app = defineApp({
+  name: 'saas',
+  version: '0.1.0',
+  modules: [usersModule, postsModule],
+  gateway: {
+    identity: { signup: users.register, login: users.verifyCredentials },
+    aggregates: [postWithAuthor],
+  },
+});

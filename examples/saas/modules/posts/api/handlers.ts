@@ -1,0 +1,46 @@
+import { errors } from 'cleave';
+import type { Handlers, ModuleContext } from 'cleave';
+import { users } from '../../users/index.ts';
+import type { PostsDb } from '../db/schema.ts';
+import { posts } from '../index.ts';
+import { deleteOwnPost, findPost, insertPost, listFeed, toPost, updateOwnPost } from '../lib/post-repository.ts';
+
+function signedIn(ctx: ModuleContext<PostsDb>): string {
+  if (ctx.user === undefined) throw errors.UNAUTHENTICATED('this operation acts for a signed-in user');
+  return ctx.user.id;
+}
+
+/** A write that matched no row: 404 when the post is gone, 403 when it is someone else's. */
+async function refuseChange(ctx: ModuleContext<PostsDb>, id: string): Promise<never> {
+  if (await findPost(ctx.db, id)) throw posts.$errors.NOT_AUTHOR();
+  throw posts.$errors.NOT_FOUND(`no post with id ${id}`);
+}
+
+export const handlers: Handlers<typeof posts, PostsDb> = {
+  async createPost({ title, body }, ctx) {
+    const authorId = signedIn(ctx);
+    // The author's name is copied onto the post (no join across modules); events keep it fresh.
+    const author = await ctx.call(users.getPublicProfile, { id: authorId });
+    return toPost(await insertPost(ctx.db, { title, body, authorId, authorName: author.name }));
+  },
+
+  async getPost({ id }, ctx) {
+    const row = await findPost(ctx.db, id);
+    if (!row) throw posts.$errors.NOT_FOUND(`no post with id ${id}`);
+    return toPost(row);
+  },
+
+  listPosts(query, ctx) {
+    return listFeed(ctx.db, query);
+  },
+
+  async updatePost({ id, title, body }, ctx) {
+    const row = await updateOwnPost(ctx.db, id, signedIn(ctx), { title, body });
+    return row ? toPost(row) : refuseChange(ctx, id);
+  },
+
+  async deletePost({ id }, ctx) {
+    if (await deleteOwnPost(ctx.db, id, signedIn(ctx))) return { deleted: true as const };
+    return refuseChange(ctx, id);
+  },
+};

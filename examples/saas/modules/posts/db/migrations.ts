@@ -1,0 +1,21 @@
+import type { Migrations } from 'cleave';
+
+export const migrations: Migrations = {
+  '0001_posts': {
+    async up(db) {
+      await db.schema
+        .createTable('posts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('author_id', 'text', (c) => c.notNull())
+        .addColumn('author_name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+      // Serves both the global feed and one author's posts, newest first (keyset pagination).
+      await db.schema.createIndex('posts_feed').on('posts').columns(['created_at desc', 'id desc']).execute();
+      await db.schema.createIndex('posts_by_author').on('posts').columns(['author_id', 'created_at desc', 'id desc']).execute();
+    },
+  },
+};

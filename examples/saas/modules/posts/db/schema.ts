@@ -1,0 +1,15 @@
+import type { ColumnType } from 'kysely';
+
+/** The posts module's tables, in its own schema `posts`. */
+export interface PostsDb {
+  posts: {
+    id: string;
+    title: string;
+    body: string;
+    /** A user id of the users module: no foreign key crosses modules. */
+    author_id: string;
+    author_name: string;
+    created_at: ColumnType<Date, Date, never>;
+    updated_at: Date;
+  };
+}

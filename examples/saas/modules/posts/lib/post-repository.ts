@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import type { PostsDb } from '../db/schema.ts';
+import type { Post } from '../types/post.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+
+type PostRow = Selectable<PostsDb['posts']>;
+
+export function toPost(row: PostRow): Post {
+  return {
+    id: row.id,
+    title: row.title,
+    body: row.body,
+    authorId: row.author_id,
+    authorName: row.author_name,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export function insertPost(db: Kysely<PostsDb>, post: { title: string; body: string; authorId: string; authorName: string }): Promise<PostRow> {
+  // Millisecond timestamps from the app, not now(): cursors carry them, and a
+  // microsecond-precise row would not compare equal to its own cursor.
+  const now = new Date();
+  return db
+    .insertInto('posts')
+    .values({ id: randomUUID(), title: post.title, body: post.body, author_id: post.authorId, author_name: post.authorName, created_at: now, updated_at: now })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export function findPost(db: Kysely<PostsDb>, id: string): Promise<PostRow | undefined> {
+  return db.selectFrom('posts').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listFeed(db: Kysely<PostsDb>, query: { authorId?: string | undefined; limit: number; cursor?: string | undefined }) {
+  let q = db.selectFrom('posts').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1);
+  if (query.authorId !== undefined) q = q.where('author_id', '=', query.authorId);
+  if (query.cursor !== undefined) {
+    const after = decodeCursor(query.cursor);
+    q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.createdAt, after.id)));
+  }
+  const rows = await q.execute();
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(toPost),
+    nextCursor: rows.length > query.limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
+  };
+}
+
+/** Updates a post only if `authorId` wrote it; undefined otherwise (the caller tells which case). */
+export function updateOwnPost(db: Kysely<PostsDb>, id: string, authorId: string, changes: { title?: string | undefined; body?: string | undefined }) {
+  const set: { title?: string; body?: string; updated_at: Date } = { updated_at: new Date() };
+  if (changes.title !== undefined) set.title = changes.title;
+  if (changes.body !== undefined) set.body = changes.body;
+  return db.updateTable('posts').set(set).where('id', '=', id).where('author_id', '=', authorId).returningAll().executeTakeFirst();
+}
+
+export async function deleteOwnPost(db: Kysely<PostsDb>, id: string, authorId: string): Promise<boolean> {
+  const result = await db.deleteFrom('posts').where('id', '=', id).where('author_id', '=', authorId).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}

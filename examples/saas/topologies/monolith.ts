@@ -1,0 +1,9 @@
+import { defineTopology } from 'cleave';
+
+/** Every module in one process: the default, and where every app starts. */
+export const monolith = defineTopology({
+  name: 'monolith',
+  services: {
+    app: { modules: ['users', 'posts'], roles: ['gateway'], port: 3000 },
+  },
+});

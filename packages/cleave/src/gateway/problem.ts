@@ -1,0 +1,39 @@
+import { CleaveError } from '../errors/cleave-error.ts';
+import { errors } from '../errors/framework-errors.ts';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** RFC 9457 problem details, with Cleave's stable `code` and the trace id. */
+export interface ProblemDetails {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail?: string;
+  readonly instance?: string;
+  readonly code: string;
+  readonly traceId: string;
+  readonly [extension: string]: unknown;
+}
+
+/** Any thrown value as a CleaveError; unknown errors become a 500 that reveals nothing. */
+export function asCleaveError(err: unknown): CleaveError {
+  return err instanceof CleaveError ? err : errors.INTERNAL();
+}
+
+export function toProblem(err: CleaveError, traceId: string, instance?: string): ProblemDetails {
+  return {
+    // A stable, dereferenceable-by-convention URI per code; clients should match on `code`.
+    type: `urn:cleave:error:${err.code}`,
+    title: err.title,
+    status: err.status,
+    ...(err.detail === undefined ? {} : { detail: err.detail }),
+    ...(instance === undefined ? {} : { instance }),
+    code: err.code,
+    traceId,
+    ...err.details,
+  };
+}
+
+export function problemBody(err: CleaveError, traceId: string, instance?: string): string {
+  return JSON.stringify(toProblem(err, traceId, instance));
+}

@@ -1,0 +1,39 @@
+/**
+ * Cleave: write a modular monolith, split it into services by configuration.
+ * This is the public entry point; everything else under src/ is internal.
+ */
+export { CleaveError, isCleaveError } from './errors/cleave-error.ts';
+export { defineErrors } from './errors/define-errors.ts';
+export type { ErrorFactory, ErrorRegistry, ErrorSpec } from './errors/define-errors.ts';
+export { errors } from './errors/framework-errors.ts';
+export type { FieldError } from './errors/validation.ts';
+
+export { defineContract, event, operation } from './module/contract.ts';
+export type {
+  AnyContract, AnyOperation, Contract, EventDefinition, EventSpec, HttpExposure, HttpMethod,
+  Operation, OperationInput, OperationOutput, OperationSpec,
+} from './module/contract.ts';
+export { defineModule } from './module/define-module.ts';
+export type { AnyModule, Handler, Handlers, ModuleDefinition, ModuleSpec } from './module/define-module.ts';
+export type { ModuleContext } from './module/module-context.ts';
+export type { AuthenticatedUser, CallOptions, RequestContext } from './module/request-context.ts';
+
+export type { Migration, Migrations } from './data/migrations.ts';
+export { hashPassword, verifyPassword, burnPasswordCheck } from './auth/password.ts';
+
+export { defineAggregate } from './gateway/aggregate.ts';
+export type { Aggregate, AggregateContext, AggregateSpec } from './gateway/aggregate.ts';
+export type { IdentityOperations } from './gateway/auth-routes.ts';
+export { defaultRateLimits } from './gateway/rate-limit.ts';
+export type { RateLimitPolicy } from './gateway/rate-limit.ts';
+
+export { defineApp } from './runtime/define-app.ts';
+export type { AppDefinition, GatewaySpec } from './runtime/define-app.ts';
+export { defineTopology } from './runtime/topology.ts';
+export type { ServiceSpec, Topology } from './runtime/topology.ts';
+export { settingsFromEnv } from './runtime/settings.ts';
+export type { ServiceSettings } from './runtime/settings.ts';
+export { startService } from './runtime/start-service.ts';
+export type { RunningService, StartServiceOptions } from './runtime/start-service.ts';
+export { checkBoundaries } from './check/boundaries.ts';
+export type { BoundaryViolation, ModuleBoundary } from './check/boundaries.ts';

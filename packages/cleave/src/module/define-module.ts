@@ -1,0 +1,66 @@
+import type { z } from 'zod';
+import type { Migrations } from '../data/migrations.ts';
+import type { AnyContract, Operation } from './contract.ts';
+import type { ModuleContext } from './module-context.ts';
+
+/** A handler: the operation's parsed input in, a value of its output schema out. */
+export type Handler<Op, DB> = Op extends Operation<infer I, infer O>
+  ? (input: z.output<I>, ctx: ModuleContext<DB>) => Promise<z.input<O>>
+  : never;
+
+export type Handlers<C extends AnyContract, DB> = {
+  readonly [K in keyof C['$operations']]: Handler<C['$operations'][K], DB>;
+};
+
+export interface ModuleSpec<C extends AnyContract, DB> {
+  /** The modules this one calls or subscribes to. Calling any other fails. */
+  readonly dependsOn?: readonly AnyContract[];
+  /** Migrations of the module's own schema, applied at start. */
+  readonly migrations?: Migrations;
+  readonly handlers: Handlers<C, DB>;
+  /**
+   * The module's folder (`import.meta.dirname`). With it, boot checks that the module's
+   * code imports no other module's internals and no contract it did not declare.
+   */
+  readonly dir?: string;
+}
+
+export interface ModuleDefinition<C extends AnyContract = AnyContract, DB = unknown> {
+  readonly name: C['$name'];
+  readonly contract: C;
+  readonly dependsOn: readonly string[];
+  readonly migrations: Migrations;
+  readonly handlers: Handlers<C, DB>;
+  readonly dir: string | undefined;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- registries hold modules of any database type.
+export type AnyModule = ModuleDefinition<AnyContract, any>;
+
+/**
+ * Implements a contract: the module's handlers, dependencies and migrations.
+ *
+ * @example
+ * export const postsModule = defineModule(posts, {
+ *   dependsOn: [users],
+ *   migrations,
+ *   dir: import.meta.dirname,
+ *   handlers: { getPost: async ({ id }, ctx) => ... },
+ * });
+ */
+export function defineModule<C extends AnyContract, DB = unknown>(contract: C, spec: ModuleSpec<C, DB>): ModuleDefinition<C, DB> {
+  const missing = Object.keys(contract.$operations).filter((op) => typeof (spec.handlers as Record<string, unknown>)[op] !== 'function');
+  if (missing.length > 0) {
+    throw new Error(`module "${contract.$name}" has no handler for: ${missing.join(', ')}`);
+  }
+  const dependsOn = (spec.dependsOn ?? []).map((c) => c.$name as string);
+  if (dependsOn.includes(contract.$name)) throw new Error(`module "${contract.$name}" cannot depend on itself`);
+  return Object.freeze({
+    name: contract.$name,
+    contract,
+    dependsOn,
+    migrations: spec.migrations ?? {},
+    handlers: spec.handlers,
+    dir: spec.dir,
+  });
+}

@@ -1,0 +1,24 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from '../telemetry/logger.ts';
+import type { AnyOperation, OperationInput, OperationOutput } from './contract.ts';
+import type { CallOptions, RequestContext } from './request-context.ts';
+
+/**
+ * What a handler receives besides its input: the request context of the call, the
+ * module's own database (its schema only), a logger that stamps trace id and module,
+ * and `call` to reach other modules through their contracts.
+ */
+export interface ModuleContext<DB = unknown> extends RequestContext {
+  readonly module: string;
+  readonly db: Kysely<DB>;
+  readonly log: Logger;
+  /**
+   * Calls another module's operation. In one process this is a function call; when the
+   * callee runs elsewhere it travels over HTTP. The module must declare the callee in
+   * `dependsOn`.
+   *
+   * @example
+   * const author = await ctx.call(users.getPublicProfile, { id: post.authorId });
+   */
+  call<Op extends AnyOperation>(op: Op, input: OperationInput<Op>, options?: CallOptions): Promise<OperationOutput<Op>>;
+}

@@ -1,0 +1,133 @@
+import type { Kysely } from 'kysely';
+import { errors } from '../errors/framework-errors.ts';
+import { validationFailed } from '../errors/validation.ts';
+import type { AnyOperation, OperationInput, OperationOutput } from '../module/contract.ts';
+import type { AnyModule } from '../module/define-module.ts';
+import type { ModuleContext } from '../module/module-context.ts';
+import type { AuthenticatedUser, CallOptions, RequestContext } from '../module/request-context.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { TraceContext } from '../telemetry/trace-context.ts';
+import type { Tracer } from '../telemetry/tracer.ts';
+import type { OperationHost } from '../transport/call-transport.ts';
+import type { CallRouter } from './call-router.ts';
+
+type AnyHandler = (input: unknown, ctx: ModuleContext<unknown>) => Promise<unknown>;
+
+/**
+ * One module wired into a service: its handlers, its database and its view of the
+ * other modules. `handle` is the callee side of every call, whatever the transport:
+ * deadline check, input validation, a server span, the handler, output validation.
+ */
+export class ModuleRuntime implements OperationHost {
+  readonly name: string;
+  readonly db: Kysely<unknown>;
+  readonly logger: Logger;
+  readonly tracer: Tracer;
+  readonly router: CallRouter;
+  readonly #dependsOn: ReadonlySet<string>;
+  readonly #operations: Readonly<Record<string, AnyOperation>>;
+  readonly #handlers: Readonly<Record<string, AnyHandler>>;
+
+  constructor(definition: AnyModule, db: Kysely<unknown>, logger: Logger, tracer: Tracer, router: CallRouter) {
+    this.name = definition.name;
+    this.db = db;
+    this.logger = logger.child({ module: definition.name });
+    this.tracer = tracer;
+    this.router = router;
+    this.#dependsOn = new Set(definition.dependsOn);
+    this.#operations = definition.contract.$operations;
+    this.#handlers = definition.handlers as unknown as Record<string, AnyHandler>;
+  }
+
+  dependsOn(module: string): boolean {
+    return this.#dependsOn.has(module);
+  }
+
+  async handle(operation: string, input: unknown, ctx: RequestContext): Promise<unknown> {
+    const op = this.#operations[operation];
+    const handler = this.#handlers[operation];
+    if (op === undefined || handler === undefined) {
+      throw errors.UNKNOWN_OPERATION(`module "${this.name}" has no operation "${operation}"`);
+    }
+    if (Date.now() >= ctx.deadline) {
+      throw errors.DEADLINE_EXCEEDED(`${op.id} was called after its deadline`);
+    }
+    const parsed = op.input.safeParse(input);
+    if (!parsed.success) throw validationFailed(parsed.error, `invalid input for ${op.id}`);
+
+    if (!this.tracer.enabled) return this.#run(op, handler, parsed.data, ctx, ctx.trace);
+    const span = this.tracer.startSpan(op.id, ctx.trace, 'server', { 'cleave.module': this.name, 'cleave.caller': ctx.caller });
+    try {
+      const output = await this.#run(op, handler, parsed.data, ctx, span.trace);
+      span.end();
+      return output;
+    } catch (err) {
+      span.end(err);
+      throw err;
+    }
+  }
+
+  async #run(op: AnyOperation, handler: AnyHandler, input: unknown, ctx: RequestContext, trace: TraceContext): Promise<unknown> {
+    const result = await handler(input, new HandlerContext(this, ctx, trace));
+    const output = op.output.safeParse(result);
+    if (!output.success) {
+      // The callee broke its own contract: a bug on this side, not the caller's fault.
+      const err = validationFailed(output.error, `output of ${op.id}`);
+      this.logger.error({ err, operation: op.id }, 'operation returned a value that breaks its contract');
+      throw errors.OUTPUT_INVALID(err.detail, err.details);
+    }
+    return output.data;
+  }
+}
+
+/** The `ctx` a handler receives; one small object per call, methods on the prototype. */
+class HandlerContext implements ModuleContext<unknown> {
+  readonly trace: TraceContext;
+  readonly user: AuthenticatedUser | undefined;
+  readonly caller: string;
+  readonly deadline: number;
+  readonly idempotencyKey: string | undefined;
+  readonly #runtime: ModuleRuntime;
+  #log: Logger | undefined;
+
+  constructor(runtime: ModuleRuntime, request: RequestContext, trace: TraceContext) {
+    this.#runtime = runtime;
+    this.trace = trace;
+    this.user = request.user;
+    this.caller = request.caller;
+    this.deadline = request.deadline;
+    this.idempotencyKey = request.idempotencyKey;
+  }
+
+  get module(): string {
+    return this.#runtime.name;
+  }
+
+  get db(): Kysely<unknown> {
+    return this.#runtime.db;
+  }
+
+  get log(): Logger {
+    // A child logger costs more than many calls do: made only when a handler logs.
+    this.#log ??= this.#runtime.logger.child({ traceId: this.trace.traceId });
+    return this.#log;
+  }
+
+  call<Op extends AnyOperation>(op: Op, input: OperationInput<Op>, options?: CallOptions): Promise<OperationOutput<Op>> {
+    const runtime = this.#runtime;
+    if (!runtime.dependsOn(op.module)) {
+      return Promise.reject(
+        errors.UNDECLARED_DEPENDENCY(`module "${runtime.name}" called ${op.id} but does not declare "${op.module}" in dependsOn`),
+      );
+    }
+    const timeout = options?.timeoutMs;
+    const child: RequestContext = {
+      trace: this.trace,
+      user: this.user,
+      caller: runtime.name,
+      deadline: timeout === undefined ? this.deadline : Math.min(this.deadline, Date.now() + timeout),
+      idempotencyKey: options?.idempotencyKey,
+    };
+    return runtime.router.dispatch(op, input, child) as Promise<OperationOutput<Op>>;
+  }
+}

@@ -1,0 +1,172 @@
+import { join } from 'node:path';
+import type { Hono } from 'hono';
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import { loadSigningKey } from '../auth/signing-key.ts';
+import { SESSIONS_SCHEMA, sessionMigrations, SessionStore } from '../auth/session-store.ts';
+import type { SessionsDb } from '../auth/session-store.ts';
+import { UserTokens } from '../auth/user-tokens.ts';
+import { checkBoundaries } from '../check/boundaries.ts';
+import { migrateModule } from '../data/migrations.ts';
+import type { Migrations } from '../data/migrations.ts';
+import { openModuleDatabase } from '../data/module-database.ts';
+import type { ModuleDatabase } from '../data/module-database.ts';
+import { createGateway } from '../gateway/create-gateway.ts';
+import type { GatewayEnv } from '../gateway/gateway-env.ts';
+import { defaultRateLimits } from '../gateway/rate-limit.ts';
+import type { LimiterFactory } from '../gateway/rate-limit.ts';
+import type { AnyModule } from '../module/define-module.ts';
+import { createLogger } from '../telemetry/logger.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { createTracer, disabledTracer } from '../telemetry/tracer.ts';
+import type { Tracer } from '../telemetry/tracer.ts';
+import { InProcessTransport } from '../transport/in-process.ts';
+import { CallRouter } from './call-router.ts';
+import type { AppDefinition } from './define-app.ts';
+import { listen } from './http-server.ts';
+import type { HttpServer } from './http-server.ts';
+import { ModuleRuntime } from './module-runtime.ts';
+import { databaseFor } from './settings.ts';
+import type { ServiceSettings } from './settings.ts';
+import { validateTopology } from './topology.ts';
+import type { Topology } from './topology.ts';
+
+export interface StartServiceOptions {
+  readonly app: AppDefinition;
+  readonly topology: Topology;
+  /** Which service of the topology this process runs. Default: the only one. */
+  readonly service?: string;
+  readonly settings: ServiceSettings;
+  /** Listen on a socket (default). `false`: build everything, serve through `fetch` only. */
+  readonly listen?: boolean;
+  readonly logger?: Logger;
+  readonly limiterFactory?: LimiterFactory;
+}
+
+export interface RunningService {
+  readonly name: string;
+  readonly url: string | undefined;
+  readonly fetch: (req: Request) => Response | Promise<Response>;
+  readonly gateway: Hono<GatewayEnv> | undefined;
+  readonly modules: ReadonlyMap<string, ModuleRuntime>;
+  readonly tracer: Tracer;
+  readonly logger: Logger;
+  /** Graceful stop: refuse new work, finish requests in flight, close databases. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Boots one service of a topology: checks module boundaries, opens each hosted module's
+ * database and applies its migrations, wires calls (in-process for hosted modules),
+ * mounts the gateway when the service has that role, and listens.
+ */
+export async function startService(options: StartServiceOptions): Promise<RunningService> {
+  const { app, topology, settings } = options;
+  validateTopology(app, topology);
+  const serviceNames = Object.keys(topology.services);
+  const name = options.service ?? (serviceNames.length === 1 ? serviceNames[0] : undefined);
+  const spec = name === undefined ? undefined : topology.services[name];
+  if (name === undefined || spec === undefined) {
+    throw new Error(`choose a service of topology "${topology.name}": ${serviceNames.join(', ')}`);
+  }
+  const logger = options.logger ?? createLogger({ service: name, level: settings.logLevel });
+  const tracer = settings.tracing ? createTracer({ service: name }) : disabledTracer;
+  const hosted = spec.modules.map((m) => app.modules.find((d) => d.name === m) as AnyModule);
+
+  await assertBoundaries(app.modules, new Set(spec.modules));
+
+  const databases: ModuleDatabase<unknown>[] = [];
+  const closeDatabases = () => Promise.allSettled(databases.map((d) => d.close()));
+  try {
+    const open = async (schema: string, migrations: Migrations) => {
+      const database = await openModuleDatabase<unknown>(schema, databaseFor(settings, schema));
+      databases.push(database);
+      const applied = await migrateModule(database.db, schema, migrations);
+      if (applied.length) logger.info({ module: schema, applied }, 'migrations applied');
+      return database;
+    };
+
+    const router = new CallRouter();
+    const modules = new Map<string, ModuleRuntime>();
+    for (const definition of hosted) {
+      const database = await open(definition.name, definition.migrations);
+      const runtime = new ModuleRuntime(definition, database.db, logger, tracer, router);
+      modules.set(definition.name, runtime);
+      router.register(definition.name, new InProcessTransport(runtime));
+    }
+    const remote = app.modules.filter((m) => !modules.has(m.name)).map((m) => m.name);
+    if (remote.length > 0) {
+      throw new Error(`service "${name}" needs modules hosted elsewhere (${remote.join(', ')}); remote calls are not available yet`);
+    }
+
+    let draining = false;
+    const isReady = async () => {
+      if (draining) return false;
+      const probes = databases.map((d) => sql`select 1`.execute(d.db).then(() => true, () => false));
+      return (await Promise.all(probes)).every(Boolean);
+    };
+
+    let gateway: Hono<GatewayEnv> | undefined;
+    if (spec.roles?.includes('gateway')) {
+      const sessionsDb = await open(SESSIONS_SCHEMA, sessionMigrations);
+      const key = await loadSigningKey({ name: 'user-tokens', dir: join(settings.dataDir, 'keys'), privateJwk: settings.userTokenKey });
+      const tokens = new UserTokens(key, { issuer: `cleave:${app.name}`, audience: `${app.name}-api`, accessTokenTtlSeconds: settings.accessTokenTtlSeconds });
+      const sessions = new SessionStore(sessionsDb.db as Kysely<SessionsDb>, {
+        refreshTtlSeconds: settings.refreshTokenTtlSeconds,
+        accessTtlSeconds: settings.accessTokenTtlSeconds,
+      });
+      await sessions.loadRecentRevocations();
+      gateway = createGateway({
+        service: name,
+        router,
+        contracts: app.modules.map((m) => m.contract),
+        aggregates: app.gateway.aggregates ?? [],
+        identity: app.gateway.identity,
+        tokens,
+        sessions,
+        jwks: () => [key.publicJwk],
+        rateLimits: app.gateway.rateLimits ?? defaultRateLimits,
+        ...(options.limiterFactory ? { limiterFactory: options.limiterFactory } : {}),
+        bodyLimitBytes: settings.bodyLimitBytes,
+        requestTimeoutMs: settings.requestTimeoutMs,
+        trustProxy: settings.trustProxy,
+        tracer,
+        logger,
+        isReady,
+        info: { title: `${app.name} API`, version: app.version },
+      });
+    }
+
+    const fetch = gateway ? gateway.fetch : () => new Response('not found', { status: 404 });
+    const port = spec.roles?.includes('gateway') ? (settings.port ?? spec.port ?? 3000) : (spec.port ?? 0);
+    const server: HttpServer | undefined = options.listen === false ? undefined : await listen(fetch, port, settings.host);
+
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        draining = true;
+        await server?.close();
+        await router.close();
+        await closeDatabases();
+        await tracer.shutdown();
+        logger.info('stopped');
+      })());
+
+    logger.info({ modules: spec.modules, url: server?.url }, 'service started');
+    return { name, url: server?.url, fetch, gateway, modules, tracer, logger, stop };
+  } catch (err) {
+    await closeDatabases();
+    throw err;
+  }
+}
+
+async function assertBoundaries(modules: readonly AnyModule[], hosted: ReadonlySet<string>): Promise<void> {
+  const located = modules.filter((m): m is AnyModule & { dir: string } => m.dir !== undefined);
+  if (!located.some((m) => hosted.has(m.name))) return;
+  // Every module folder is scanned for owners, so imports into remote modules are caught too.
+  const all = await checkBoundaries(located.map((m) => ({ name: m.name, dir: m.dir, dependsOn: m.dependsOn })));
+  const violations = all.filter((v) => hosted.has(v.module));
+  if (violations.length > 0) {
+    throw new Error(`module boundaries are broken:\n  ${violations.map((v) => v.message).join('\n  ')}`);
+  }
+}

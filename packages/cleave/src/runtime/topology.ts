@@ -1,0 +1,51 @@
+import type { AppDefinition } from './define-app.ts';
+
+export type ServiceRole = 'gateway';
+
+/** One deployable process: the modules it hosts, its port and its roles. */
+export interface ServiceSpec {
+  readonly modules: readonly string[];
+  readonly roles?: readonly ServiceRole[];
+  /** Port to listen on; the gateway service's port is overridden by `PORT`. */
+  readonly port?: number;
+}
+
+/** The map service → modules. `monolith`: one service hosts all; `split`: several. */
+export interface Topology {
+  readonly name: string;
+  readonly services: Readonly<Record<string, ServiceSpec>>;
+}
+
+/**
+ * Declares a topology.
+ *
+ * @example
+ * export default defineTopology({ name: 'monolith', services: { app: { modules: ['users', 'posts'], roles: ['gateway'] } } });
+ */
+export function defineTopology(topology: Topology): Topology {
+  return Object.freeze(topology);
+}
+
+/** Fails loudly when a topology does not place every module of the app exactly once. */
+export function validateTopology(app: AppDefinition, topology: Topology): void {
+  const placed = new Map<string, string>();
+  for (const [service, spec] of Object.entries(topology.services)) {
+    for (const module of spec.modules) {
+      if (!app.modules.some((m) => m.name === module)) {
+        throw new Error(`topology "${topology.name}": service "${service}" hosts "${module}", which is not a module of app "${app.name}"`);
+      }
+      const other = placed.get(module);
+      if (other) throw new Error(`topology "${topology.name}": module "${module}" is hosted by both "${other}" and "${service}"`);
+      placed.set(module, service);
+    }
+  }
+  const unplaced = app.modules.filter((m) => !placed.has(m.name)).map((m) => m.name);
+  if (unplaced.length) throw new Error(`topology "${topology.name}": no service hosts ${unplaced.join(', ')}`);
+  const gateways = Object.entries(topology.services).filter(([, s]) => s.roles?.includes('gateway'));
+  if (gateways.length === 0) throw new Error(`topology "${topology.name}": no service has the gateway role`);
+}
+
+/** The service that hosts a module. */
+export function hostOf(topology: Topology, module: string): string | undefined {
+  return Object.entries(topology.services).find(([, s]) => s.modules.includes(module))?.[0];
+}

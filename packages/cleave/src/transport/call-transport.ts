@@ -1,0 +1,19 @@
+import type { AnyOperation } from '../module/contract.ts';
+import type { RequestContext } from '../module/request-context.ts';
+
+/**
+ * How a call reaches the service hosting the callee. The in-process transport is a
+ * function call; the HTTP transport (split topology) sends the same call over the wire.
+ * Both end in the callee's `ModuleRuntime.handle`, which validates input and output, so
+ * the caller sees the same results and errors whichever carries the call.
+ */
+export interface CallTransport {
+  readonly kind: string;
+  invoke(op: AnyOperation, input: unknown, ctx: RequestContext): Promise<unknown>;
+  close?(): Promise<void>;
+}
+
+/** The callee side, as a transport sees it: something that can run one operation by name. */
+export interface OperationHost {
+  handle(operation: string, input: unknown, ctx: RequestContext): Promise<unknown>;
+}
