@@ -1,0 +1,28 @@
+import { afterAll, beforeAll } from 'vitest';
+import type { Target } from '../support/target.ts';
+import { authSuite } from './auth.e2e.ts';
+import { edgeSuite } from './edge.e2e.ts';
+import { postsSuite } from './posts.e2e.ts';
+import { usersSuite } from './users.e2e.ts';
+
+/**
+ * The reference app's end-to-end suite: drives the public HTTP API as a client would.
+ * The same cases run against every deployment shape (and database) we ship.
+ */
+export function apiSuite(start: () => Promise<Target>): void {
+  let target: Target | undefined;
+  beforeAll(async () => {
+    target = await start();
+  });
+  afterAll(async () => {
+    await target?.stop();
+  });
+  const current = () => {
+    if (!target) throw new Error('the target did not start');
+    return target;
+  };
+  authSuite(current);
+  usersSuite(current);
+  postsSuite(current);
+  edgeSuite(current);
+}

@@ -1,0 +1,53 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { settingsFromEnv, startService } from 'cleave';
+import { app } from '../../app.ts';
+import { monolith } from '../../topologies/monolith.ts';
+import { createTestDatabase } from './postgres.ts';
+
+/** A running deployment of the reference app that the end-to-end suite drives over HTTP. */
+export interface Target {
+  readonly name: string;
+  readonly baseUrl: string;
+  /** Where the deployment keeps generated keys (tests forge tokens with the real key). */
+  readonly dataDir: string;
+  stop(): Promise<void>;
+}
+
+export interface TargetOptions {
+  /** A PostgreSQL server URL; a fresh database is created on it. Absent: PGlite. */
+  readonly postgresUrl?: string | undefined;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** The user-token signing key the deployment generated, as a private JWK. */
+export async function readUserTokenKey(target: Target): Promise<Record<string, string>> {
+  return JSON.parse(await readFile(join(target.dataDir, 'keys', 'user-tokens.private.jwk.json'), 'utf8')) as Record<string, string>;
+}
+
+/** The monolith topology, in this process, listening on an ephemeral port. */
+export async function startMonolith(options: TargetOptions = {}): Promise<Target> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cleave-e2e-'));
+  const database = options.postgresUrl ? await createTestDatabase(options.postgresUrl) : undefined;
+  const env: Record<string, string> = {
+    CLEAVE_DATA_DIR: dataDir,
+    PORT: '0',
+    // Each test client sends its own X-Forwarded-For, so per-IP limits don't couple tests.
+    CLEAVE_TRUST_PROXY: '1',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    ...(database ? { DATABASE_URL: database.url } : {}),
+    ...options.env,
+  };
+  const service = await startService({ app, topology: monolith, settings: settingsFromEnv(env) });
+  return {
+    name: database ? 'monolith on PostgreSQL' : 'monolith on PGlite',
+    baseUrl: service.url as string,
+    dataDir,
+    async stop() {
+      await service.stop();
+      await database?.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { Reporter, TestModule } from 'vitest/node';
+
+/**
+ * Ends the run with one plain line, `N passed, N failed, N skipped`, that any CI can
+ * read, and names the suites skipped for want of a server URL (they say why in their
+ * describe title: "needs DATABASE_URL").
+ */
+export default class SummaryReporter implements Reporter {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+    let passed = 0;
+    let failed = 0;
+    let skipped = 0;
+    const skippedSuites = new Set<string>();
+    for (const module of testModules) {
+      for (const test of module.children.allTests()) {
+        const state = test.result().state;
+        if (state === 'passed') passed++;
+        else if (state === 'failed') failed++;
+        else {
+          skipped++;
+          const suite = test.parent.type === 'suite' ? test.parent.fullName : module.moduleId;
+          if (/needs [A-Z_]+_URL/.test(suite)) skippedSuites.add(suite.split(' > ')[0] ?? suite);
+        }
+      }
+    }
+    if (skippedSuites.size > 0) {
+      console.log(`\nSkipped, for want of a server (set the URL to run them):\n${[...skippedSuites].map((s) => `  - ${s}`).join('\n')}`);
+    }
+    console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+  }
+}
