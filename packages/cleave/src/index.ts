@@ -31,6 +31,8 @@ export { defineApp } from './runtime/define-app.ts';
 export type { AppDefinition, GatewaySpec } from './runtime/define-app.ts';
 export { defineTopology } from './runtime/topology.ts';
 export type { ServiceSpec, Topology } from './runtime/topology.ts';
+export { defineConfig } from './runtime/define-config.ts';
+export type { CleaveConfig } from './runtime/define-config.ts';
 export { settingsFromEnv } from './runtime/settings.ts';
 export type { ServiceSettings } from './runtime/settings.ts';
 export { startService } from './runtime/start-service.ts';

@@ -1,0 +1,6 @@
+import { defineConfig } from 'cleave';
+import { app } from './examples/saas/app.ts';
+import { monolith } from './examples/saas/topologies/monolith.ts';
+
+/** The project as the `cleave` command sees it: the reference app and its topologies. */
+export default defineConfig({ app, topologies: { monolith } });

@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { settingsFromEnv } from '../../runtime/settings.ts';
+import { startService } from '../../runtime/start-service.ts';
+import { loadConfig, pickTopology } from '../load-config.ts';
+
+/** `cleave start`: run a topology, or one service of it. */
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('start the app: the whole topology, or one --service of it')
+    .option('-t, --topology <name>', 'topology to run (default: monolith)')
+    .option('-s, --service <name>', 'run only this service, as in a container')
+    .action(async (options: { topology?: string; service?: string }, command: Command) => {
+      const config = await loadConfig(command.optsWithGlobals().config);
+      const topology = pickTopology(config, options.topology);
+      const services = Object.keys(topology.services);
+      if (options.service === undefined && services.length > 1) {
+        throw new Error(`topology "${topology.name}" has ${services.length} services; start one with --service (${services.join(', ')})`);
+      }
+      const service = await startService({
+        app: config.app,
+        topology,
+        settings: settingsFromEnv(),
+        ...(options.service ? { service: options.service } : {}),
+      });
+      console.log(`${service.name}: listening on ${service.url}${service.gateway ? ` — API at ${service.url}/api/v1` : ''}`);
+      stopOnSignals(() => service.stop());
+    });
+}
+
+/** First SIGINT/SIGTERM: graceful stop. A second: exit now. */
+export function stopOnSignals(stop: () => Promise<void>): void {
+  let signals = 0;
+  const onSignal = () => {
+    if (++signals > 1) process.exit(1);
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}

@@ -1,0 +1,20 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CleaveConfig } from '../runtime/define-config.ts';
+import type { Topology } from '../runtime/topology.ts';
+
+export async function loadConfig(path = 'cleave.config.ts'): Promise<CleaveConfig> {
+  const file = resolve(path);
+  if (!existsSync(file)) throw new Error(`no ${path} here (${process.cwd()}); pass --config <file>`);
+  const loaded = (await import(pathToFileURL(file).href)) as { default?: CleaveConfig };
+  if (!loaded.default?.app || !loaded.default.topologies) throw new Error(`${path} must export default defineConfig({ app, topologies })`);
+  return loaded.default;
+}
+
+export function pickTopology(config: CleaveConfig, name: string | undefined): Topology {
+  const chosen = name ?? config.defaultTopology ?? 'monolith';
+  const topology = config.topologies[chosen];
+  if (!topology) throw new Error(`unknown topology "${chosen}"; known: ${Object.keys(config.topologies).join(', ')}`);
+  return topology;
+}

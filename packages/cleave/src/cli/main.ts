@@ -1,0 +1,18 @@
+import { Command } from 'commander';
+import { registerCheck } from './commands/check.ts';
+import { registerStart } from './commands/start.ts';
+
+const program = new Command('cleave')
+  .description('Cleave: a modular monolith that splits into services by configuration')
+  .option('-c, --config <file>', 'project config', 'cleave.config.ts')
+  .showHelpAfterError();
+
+registerStart(program);
+registerCheck(program);
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  console.error(`cleave: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,20 @@
+import type { AppDefinition } from './define-app.ts';
+import type { Topology } from './topology.ts';
+
+/** What `cleave.config.ts` exports: the app and the topologies it can run as. */
+export interface CleaveConfig {
+  readonly app: AppDefinition;
+  readonly topologies: Readonly<Record<string, Topology>>;
+  /** Topology used when none is named. Default `monolith`. */
+  readonly defaultTopology?: string;
+}
+
+/**
+ * Declares the project for the `cleave` command.
+ *
+ * @example
+ * export default defineConfig({ app, topologies: { monolith, split } });
+ */
+export function defineConfig(config: CleaveConfig): CleaveConfig {
+  return config;
+}
