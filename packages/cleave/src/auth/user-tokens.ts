@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { errors } from '../errors/framework-errors.ts';
+import { BoundedCache } from '../util/bounded-cache.ts';
 import { SIGNING_ALG } from './signing-key.ts';
 import type { SigningKey } from './signing-key.ts';
 
@@ -23,6 +24,7 @@ export interface UserTokenOptions {
 export class UserTokens {
   readonly #key: SigningKey;
   readonly #options: UserTokenOptions;
+  readonly #verified = new BoundedCache<AccessTokenClaims & { readonly exp: number }>(50_000);
 
   constructor(key: SigningKey, options: UserTokenOptions) {
     this.#key = key;
@@ -43,6 +45,22 @@ export class UserTokens {
       .setExpirationTime(`${this.#options.accessTokenTtlSeconds}s`)
       .setJti(randomUUID())
       .sign(this.#key.privateKey);
+  }
+
+  /**
+   * `verify`, with verified tokens remembered until they expire: the gateway checks a
+   * signature once per token, not once per request. Revocation is checked by the caller
+   * on every request, so a cached token of a revoked session is still refused.
+   */
+  async verifyCached(token: string): Promise<AccessTokenClaims & { readonly exp: number }> {
+    const cached = this.#verified.get(token);
+    if (cached !== undefined) {
+      if (cached.exp * 1000 > Date.now()) return cached;
+      this.#verified.delete(token);
+    }
+    const claims = await this.verify(token);
+    this.#verified.set(token, claims);
+    return claims;
   }
 
   /**

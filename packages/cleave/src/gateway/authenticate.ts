@@ -18,7 +18,7 @@ export function authenticate(tokens: UserTokens, sessions: SessionStore): Middle
     }
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) throw errors.UNAUTHENTICATED('use "Authorization: Bearer <access token>"');
-    const claims = await tokens.verify(match[1]);
+    const claims = await tokens.verifyCached(match[1]);
     if (sessions.isRevoked(claims.sid)) throw errors.UNAUTHENTICATED('the session of this access token has ended');
     c.set('user', { id: claims.sub });
     return next();

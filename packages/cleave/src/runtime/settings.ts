@@ -19,6 +19,10 @@ export interface ServiceSettings {
   /** A private JWK (JSON) for signing user access tokens; generated into dataDir/keys when absent. */
   readonly userTokenKey: string | undefined;
   readonly logLevel: string;
+  /** A private JWK (JSON) for this service's service tokens; generated into dataDir/keys when absent. */
+  readonly serviceKey: string | undefined;
+  /** The environment, for per-service addresses (`CLEAVE_SERVICE_<NAME>_URL`). */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSettings {
@@ -41,6 +45,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
     refreshTokenTtlSeconds: optionalInt(env, 'CLEAVE_REFRESH_TOKEN_TTL_SECONDS') ?? 30 * 24 * 3600,
     userTokenKey: env.CLEAVE_USER_TOKEN_KEY || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
+    serviceKey: env.CLEAVE_SERVICE_KEY || undefined,
+    env: { ...env },
   };
 }
 

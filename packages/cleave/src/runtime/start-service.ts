@@ -24,6 +24,10 @@ import { InProcessTransport } from '../transport/in-process.ts';
 import { CallRouter } from './call-router.ts';
 import type { AppDefinition } from './define-app.ts';
 import { listen } from './http-server.ts';
+import { createInternalServer } from '../transport/internal-server.ts';
+import { wireRemoteCalls } from './remote-calls.ts';
+import { accessMatrix } from './service-access.ts';
+import { internalPort } from './service-directory.ts';
 import type { HttpServer } from './http-server.ts';
 import { ModuleRuntime } from './module-runtime.ts';
 import { databaseFor } from './settings.ts';
@@ -45,7 +49,11 @@ export interface StartServiceOptions {
 
 export interface RunningService {
   readonly name: string;
+  /** The public URL when this service is the gateway, else its internal URL. */
   readonly url: string | undefined;
+  readonly publicUrl: string | undefined;
+  /** Where other services call this one (multi-service topologies only). */
+  readonly internalUrl: string | undefined;
   readonly fetch: (req: Request) => Response | Promise<Response>;
   readonly gateway: Hono<GatewayEnv> | undefined;
   readonly modules: ReadonlyMap<string, ModuleRuntime>;
@@ -94,10 +102,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       modules.set(definition.name, runtime);
       router.register(definition.name, new InProcessTransport(runtime));
     }
-    const remote = app.modules.filter((m) => !modules.has(m.name)).map((m) => m.name);
-    if (remote.length > 0) {
-      throw new Error(`service "${name}" needs modules hosted elsewhere (${remote.join(', ')}); remote calls are not available yet`);
-    }
+    const multiService = Object.keys(topology.services).length > 1;
+    const remote = multiService ? await wireRemoteCalls(app, topology, name, settings, router, tracer) : undefined;
 
     let draining = false;
     const isReady = async () => {
@@ -137,23 +143,45 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       });
     }
 
+    const servers: HttpServer[] = [];
+    let internalUrl: string | undefined;
+    if (remote && options.listen !== false) {
+      const internal = createInternalServer({
+        service: name,
+        hosts: modules,
+        verifier: remote.verifier,
+        mayCall: accessMatrix(app, topology),
+        jwks: () => [remote.key.publicJwk],
+        isReady,
+        maxDeadlineMs: settings.requestTimeoutMs,
+        bodyLimitBytes: settings.bodyLimitBytes,
+        logger,
+      });
+      const server = await listen(internal.fetch, internalPort(topology, name, settings.env), settings.host);
+      servers.push(server);
+      internalUrl = server.url;
+    }
+    let publicUrl: string | undefined;
+    if (gateway && options.listen !== false) {
+      const server = await listen(gateway.fetch, settings.port ?? 3000, settings.host);
+      servers.push(server);
+      publicUrl = server.url;
+    }
     const fetch = gateway ? gateway.fetch : () => new Response('not found', { status: 404 });
-    const port = spec.roles?.includes('gateway') ? (settings.port ?? spec.port ?? 3000) : (spec.port ?? 0);
-    const server: HttpServer | undefined = options.listen === false ? undefined : await listen(fetch, port, settings.host);
 
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
         draining = true;
-        await server?.close();
+        await Promise.all(servers.map((server) => server.close()));
         await router.close();
         await closeDatabases();
         await tracer.shutdown();
         logger.info('stopped');
       })());
 
-    logger.info({ modules: spec.modules, url: server?.url }, 'service started');
-    return { name, url: server?.url, fetch, gateway, modules, tracer, logger, stop };
+    logger.info({ modules: spec.modules, url: publicUrl, internalUrl }, 'service started');
+    return { name, url: publicUrl ?? internalUrl, publicUrl, internalUrl, fetch, gateway, modules, tracer, logger, stop };
   } catch (err) {
     await closeDatabases();
     throw err;

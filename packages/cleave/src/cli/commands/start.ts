@@ -1,4 +1,8 @@
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { serviceUrl } from '../../runtime/service-directory.ts';
+import { Supervisor } from '../../runtime/supervisor.ts';
+import type { Topology } from '../../runtime/topology.ts';
 import { settingsFromEnv } from '../../runtime/settings.ts';
 import { startService } from '../../runtime/start-service.ts';
 import { loadConfig, pickTopology } from '../load-config.ts';
@@ -15,7 +19,8 @@ export function registerStart(program: Command): void {
       const topology = pickTopology(config, options.topology);
       const services = Object.keys(topology.services);
       if (options.service === undefined && services.length > 1) {
-        throw new Error(`topology "${topology.name}" has ${services.length} services; start one with --service (${services.join(', ')})`);
+        superviseTopology(topology, command.optsWithGlobals().config);
+        return;
       }
       const service = await startService({
         app: config.app,
@@ -26,6 +31,26 @@ export function registerStart(program: Command): void {
       console.log(`${service.name}: listening on ${service.url}${service.gateway ? ` — API at ${service.url}/api/v1` : ''}`);
       stopOnSignals(() => service.stop());
     });
+}
+
+/** The whole topology, one child process per service, under a supervisor. */
+function superviseTopology(topology: Topology, configPath: string): void {
+  const bin = fileURLToPath(new URL('../../../bin/cleave.mjs', import.meta.url));
+  const supervisor = new Supervisor({
+    env: process.env,
+    services: Object.keys(topology.services).map((name) => ({
+      name,
+      command: process.execPath,
+      args: [bin, '--config', configPath, 'start', '--topology', topology.name, '--service', name],
+    })),
+  });
+  supervisor.start();
+  for (const [name, spec] of Object.entries(topology.services)) {
+    const internal = serviceUrl(topology, name, process.env);
+    const publicUrl = spec.roles?.includes('gateway') ? ` — API at http://127.0.0.1:${process.env.PORT ?? 3000}/api/v1` : '';
+    console.log(`${name}: ${internal}${publicUrl}`);
+  }
+  stopOnSignals(() => supervisor.stop());
 }
 
 /** First SIGINT/SIGTERM: graceful stop. A second: exit now. */

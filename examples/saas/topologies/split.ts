@@ -1,0 +1,15 @@
+import { defineTopology } from 'cleave';
+
+/**
+ * Each module in its own service, behind a gateway service. Same module code as the
+ * monolith: only this map differs. Ports are the services' internal listeners (the
+ * gateway's public port is `PORT`); `CLEAVE_SERVICE_<NAME>_URL` overrides an address.
+ */
+export const split = defineTopology({
+  name: 'split',
+  services: {
+    gateway: { modules: [], roles: ['gateway'], port: 4000 },
+    users: { modules: ['users'], port: 4001 },
+    posts: { modules: ['posts'], port: 4002 },
+  },
+});

@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import { createRemoteJWKSet } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
+import { ServiceTokenIssuer, ServiceTokenVerifier } from '../auth/service-tokens.ts';
+import { loadSigningKey } from '../auth/signing-key.ts';
+import type { SigningKey } from '../auth/signing-key.ts';
+import type { Tracer } from '../telemetry/tracer.ts';
+import { SERVICE_JWKS_PATH } from '../transport/http-protocol.ts';
+import { HttpTransport } from '../transport/http-transport.ts';
+import type { CallRouter } from './call-router.ts';
+import type { AppDefinition } from './define-app.ts';
+import { serviceUrl } from './service-directory.ts';
+import type { ServiceSettings } from './settings.ts';
+import { hostOf } from './topology.ts';
+import type { Topology } from './topology.ts';
+
+export interface RemoteCalls {
+  readonly key: SigningKey;
+  readonly verifier: ServiceTokenVerifier;
+}
+
+/**
+ * Wires this service to the others of a multi-service topology: its service key, an
+ * HTTP transport per remote service for the modules hosted there, and a verifier that
+ * checks callers' tokens against the key sets they publish.
+ */
+export async function wireRemoteCalls(
+  app: AppDefinition,
+  topology: Topology,
+  service: string,
+  settings: ServiceSettings,
+  router: CallRouter,
+  tracer: Tracer,
+): Promise<RemoteCalls> {
+  const key = await loadSigningKey({ name: `service-${service}`, dir: join(settings.dataDir, 'keys'), privateJwk: settings.serviceKey });
+  const issuer = new ServiceTokenIssuer(service, key);
+  const transports = new Map<string, HttpTransport>();
+  for (const module of app.modules) {
+    if (router.has(module.name)) continue;
+    const host = hostOf(topology, module.name) as string;
+    let transport = transports.get(host);
+    if (transport === undefined) {
+      transport = new HttpTransport({ service: host, baseUrl: serviceUrl(topology, host, settings.env), tokens: issuer, tracer });
+      transports.set(host, transport);
+    }
+    router.register(module.name, transport);
+  }
+
+  const keySets = new Map<string, JWTVerifyGetKey>();
+  const verifier = new ServiceTokenVerifier(service, (caller) => {
+    if (topology.services[caller] === undefined) return undefined;
+    let keys = keySets.get(caller);
+    if (keys === undefined) {
+      // Fetched on first use and re-fetched when an unknown key id shows up (rotation).
+      keys = createRemoteJWKSet(new URL(SERVICE_JWKS_PATH, serviceUrl(topology, caller, settings.env)), { cooldownDuration: 5_000, timeoutDuration: 2_000 });
+      keySets.set(caller, keys);
+    }
+    return keys;
+  });
+  return { key, verifier };
+}

@@ -1,0 +1,84 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { JWK } from 'jose';
+import type { ServiceTokenVerifier } from '../auth/service-tokens.ts';
+import { errors } from '../errors/framework-errors.ts';
+import { asCleaveError, PROBLEM_CONTENT_TYPE, problemBody } from '../gateway/problem.ts';
+import type { RequestContext } from '../module/request-context.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { newTraceContext, parseTraceparent } from '../telemetry/trace-context.ts';
+import type { OperationHost } from './call-transport.ts';
+import { CALL_PATH_PREFIX, headers, SERVICE_INFO_PATH, SERVICE_JWKS_PATH } from './http-protocol.ts';
+
+export interface InternalServerOptions {
+  readonly service: string;
+  /** Modules hosted by this service. */
+  readonly hosts: ReadonlyMap<string, OperationHost>;
+  readonly verifier: ServiceTokenVerifier;
+  /** Whether a calling service may call a module: it must declare a dependency on it. */
+  readonly mayCall: (callerService: string, module: string) => boolean;
+  readonly jwks: () => readonly JWK[];
+  readonly isReady: () => Promise<boolean>;
+  readonly maxDeadlineMs: number;
+  readonly bodyLimitBytes: number;
+  readonly logger: Logger;
+}
+
+/**
+ * The callee side of the HTTP transport, on the service's internal listener: verify
+ * the service token (401), check the caller's declared dependency (403), then run the
+ * operation through the same `ModuleRuntime.handle` an in-process call uses.
+ */
+export function createInternalServer(options: InternalServerOptions): Hono {
+  const app = new Hono();
+  const log = options.logger.child({ module: 'internal' });
+
+  app.onError((err, c) => {
+    const error = asCleaveError(err);
+    if (error.status >= 500 && error.code !== errors.DEADLINE_EXCEEDED.code) log.error({ err, path: c.req.path }, 'internal call failed');
+    const traceId = parseTraceparent(c.req.header(headers.traceparent))?.traceId ?? newTraceContext().traceId;
+    return c.body(problemBody(error, traceId, c.req.path), error.status as 500, { 'content-type': PROBLEM_CONTENT_TYPE });
+  });
+  app.notFound(() => {
+    throw errors.NOT_FOUND('no internal route matches');
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => ((await options.isReady()) ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503)));
+  app.get(SERVICE_JWKS_PATH, (c) => c.json({ keys: options.jwks() }));
+  app.get(SERVICE_INFO_PATH, (c) => c.json({ service: options.service, pid: process.pid, modules: [...options.hosts.keys()] }));
+
+  app.post(`${CALL_PATH_PREFIX}:module/:operation`, bodyLimit({
+    maxSize: options.bodyLimitBytes,
+    onError: () => {
+      throw errors.PAYLOAD_TOO_LARGE(`the call body exceeds ${options.bodyLimitBytes} bytes`);
+    },
+  }), async (c) => {
+    const caller = await options.verifier.verify(/^Bearer (\S+)$/.exec(c.req.header(headers.authorization) ?? '')?.[1]);
+    const module = c.req.param('module');
+    if (!options.mayCall(caller.service, module)) {
+      throw errors.FORBIDDEN(`service "${caller.service}" does not declare a dependency on module "${module}"`);
+    }
+    const host = options.hosts.get(module);
+    if (host === undefined) throw errors.UNKNOWN_OPERATION(`service "${options.service}" does not host module "${module}"`);
+
+    let input: unknown;
+    try {
+      input = JSON.parse((await c.req.text()) || '{}');
+    } catch (err) {
+      throw errors.MALFORMED_JSON(err instanceof Error ? err.message : undefined);
+    }
+    const budget = Number(c.req.header(headers.deadline));
+    const ctx: RequestContext = {
+      trace: parseTraceparent(c.req.header(headers.traceparent)) ?? newTraceContext(),
+      user: caller.userId === undefined ? undefined : { id: caller.userId },
+      caller: c.req.header(headers.caller) ?? caller.service,
+      // A missing or absurd budget gets the service's cap, so no call runs unbounded.
+      deadline: Date.now() + (Number.isFinite(budget) && budget > 0 ? Math.min(budget, options.maxDeadlineMs) : options.maxDeadlineMs),
+      idempotencyKey: c.req.header(headers.idempotencyKey),
+    };
+    const output = await host.handle(c.req.param('operation'), input, ctx);
+    return c.json(output as object);
+  });
+  return app;
+}
