@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { split } from '../../topologies/split.ts';
+import { freePort } from './free-port.ts';
+import { createTestDatabase } from './postgres.ts';
+import type { Target, TargetOptions } from './target.ts';
+import { isReady, waitFor } from './wait-for.ts';
+
+const repoRoot = resolve(import.meta.dirname, '../../../..');
+const cleaveBin = join(repoRoot, 'packages/cleave/bin/cleave.mjs');
+
+/** A split deployment: what the fault and security tests need beyond the API. */
+export interface SplitTarget extends Target {
+  /** Internal URL of each service. */
+  readonly services: Readonly<Record<string, string>>;
+  /** Process id of a service, as it reports it (changes when the supervisor restarts it). */
+  pidOf(service: string): Promise<number>;
+  readonly databaseUrls: Readonly<Record<string, string>>;
+}
+
+/**
+ * The split topology as an operator runs it: `cleave start --topology split`, a
+ * supervisor with one OS process per service, each with its own database (a PGlite
+ * directory per module, or a fresh PostgreSQL database per module).
+ */
+export async function startSplit(options: TargetOptions = {}): Promise<SplitTarget> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cleave-split-'));
+  const services: Record<string, string> = {};
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    CLEAVE_DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    CLEAVE_TRUST_PROXY: '1',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    ...options.env,
+  };
+  delete env.DATABASE_URL;
+  for (const name of Object.keys(split.services)) {
+    services[name] = `http://127.0.0.1:${await freePort()}`;
+    env[`CLEAVE_SERVICE_${name.toUpperCase()}_URL`] = services[name];
+  }
+  const databases: { drop: () => Promise<void> }[] = [];
+  const databaseUrls: Record<string, string> = {};
+  if (options.postgresUrl) {
+    // A database per module, as when each service has its own server.
+    for (const schema of ['users', 'posts', 'cleave_sessions']) {
+      const database = await createTestDatabase(options.postgresUrl, `cleave_split_${schema}`);
+      databases.push(database);
+      databaseUrls[schema] = database.url;
+      env[`${schema.toUpperCase()}_DATABASE_URL`] = database.url;
+    }
+  }
+  const child: ChildProcess = spawn(process.execPath, [cleaveBin, '--config', join(repoRoot, 'cleave.config.ts'), 'start', '--topology', 'split'], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const baseUrl = `http://127.0.0.1:${env.PORT}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+    await Promise.all(databases.map((d) => d.drop()));
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor('the split topology to be ready', async () => {
+      if (child.exitCode !== null) throw new Error('supervisor exited');
+      return (await isReady(baseUrl)) && (await Promise.all(Object.values(services).map(isReady))).every(Boolean);
+    }, 120_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    name: options.postgresUrl ? 'split on PostgreSQL' : 'split on PGlite',
+    baseUrl,
+    dataDir,
+    services,
+    databaseUrls,
+    async pidOf(service) {
+      const res = await fetch(`${services[service]}/_cleave/info`);
+      return ((await res.json()) as { pid: number }).pid;
+    },
+    stop,
+  };
+}
