@@ -16,6 +16,9 @@ export interface RequestOptions {
   readonly headers?: Record<string, string>;
 }
 
+// Random per test process: with REDIS_URL, rate-limit counters outlive a run, and the
+// next run must not inherit them through a reused address.
+const ipBase = Math.floor(Math.random() * 0xffff);
 let nextIp = 1;
 
 /**
@@ -26,7 +29,7 @@ let nextIp = 1;
 export class ApiClient {
   readonly ip: string;
   constructor(readonly baseUrl: string, ip?: string) {
-    this.ip = ip ?? `10.${(nextIp >> 16) & 255}.${(nextIp >> 8) & 255}.${nextIp++ & 255}`;
+    this.ip = ip ?? `10.${(ipBase >> 8) & 255}.${ipBase & 255}.${nextIp++ & 255}`;
   }
 
   async request<T = any>(path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> { // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -21,6 +21,8 @@ export interface ServiceSettings {
   readonly logLevel: string;
   /** A private JWK (JSON) for this service's service tokens; generated into dataDir/keys when absent. */
   readonly serviceKey: string | undefined;
+  /** Redis for rate-limit counters shared by gateway replicas; memory when absent. */
+  readonly redisUrl: string | undefined;
   /** The environment, for per-service addresses (`CLEAVE_SERVICE_<NAME>_URL`). */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -46,6 +48,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
     userTokenKey: env.CLEAVE_USER_TOKEN_KEY || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
     serviceKey: env.CLEAVE_SERVICE_KEY || undefined,
+    redisUrl: env.REDIS_URL || undefined,
     env: { ...env },
   };
 }

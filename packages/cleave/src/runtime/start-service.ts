@@ -14,6 +14,7 @@ import type { ModuleDatabase } from '../data/module-database.ts';
 import { createGateway } from '../gateway/create-gateway.ts';
 import type { GatewayEnv } from '../gateway/gateway-env.ts';
 import { defaultRateLimits } from '../gateway/rate-limit.ts';
+import { redisLimiters } from '../gateway/redis-limiter.ts';
 import type { LimiterFactory } from '../gateway/rate-limit.ts';
 import type { AnyModule } from '../module/define-module.ts';
 import { createLogger } from '../telemetry/logger.ts';
@@ -84,6 +85,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   await assertBoundaries(app.modules, new Set(spec.modules));
 
   const databases: ModuleDatabase<unknown>[] = [];
+  const closers: (() => Promise<void>)[] = [];
   const closeDatabases = () => Promise.allSettled(databases.map((d) => d.close()));
   try {
     const open = async (schema: string, migrations: Migrations) => {
@@ -122,6 +124,13 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         accessTtlSeconds: settings.accessTokenTtlSeconds,
       });
       await sessions.loadRecentRevocations();
+      let limiterFactory = options.limiterFactory;
+      if (limiterFactory === undefined && settings.redisUrl) {
+        const limiters = redisLimiters(settings.redisUrl, app.name);
+        closers.push(limiters.close);
+        if (!(await limiters.ready())) logger.warn('Redis is not reachable yet: rate limits count per replica until it is');
+        limiterFactory = limiters.factory;
+      }
       gateway = createGateway({
         service: name,
         router,
@@ -132,7 +141,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         sessions,
         jwks: () => [key.publicJwk],
         rateLimits: app.gateway.rateLimits ?? defaultRateLimits,
-        ...(options.limiterFactory ? { limiterFactory: options.limiterFactory } : {}),
+        ...(limiterFactory ? { limiterFactory } : {}),
         bodyLimitBytes: settings.bodyLimitBytes,
         requestTimeoutMs: settings.requestTimeoutMs,
         trustProxy: settings.trustProxy,
@@ -175,6 +184,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         draining = true;
         await Promise.all(servers.map((server) => server.close()));
         await router.close();
+        await Promise.allSettled(closers.map((close) => close()));
         await closeDatabases();
         await tracer.shutdown();
         logger.info('stopped');

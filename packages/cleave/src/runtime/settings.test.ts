@@ -1,0 +1,86 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { databaseFor, settingsFromEnv } from './settings.ts';
+
+describe('settingsFromEnv', () => {
+  it('uses defaults for an empty environment', () => {
+    const s = settingsFromEnv({});
+    expect(s).toMatchObject({
+      port: undefined,
+      host: '127.0.0.1',
+      dataDir: resolve('.data'),
+      databaseUrl: undefined,
+      moduleDatabaseUrls: {},
+      tracing: true,
+      trustProxy: false,
+      bodyLimitBytes: 100 * 1024,
+      requestTimeoutMs: 10_000,
+      accessTokenTtlSeconds: 900,
+      refreshTokenTtlSeconds: 30 * 24 * 3600,
+      userTokenKey: undefined,
+    });
+  });
+
+  it('parses PORT, CLEAVE_DATA_DIR, DATABASE_URL and <MODULE>_DATABASE_URL', () => {
+    const s = settingsFromEnv({
+      PORT: '8080',
+      CLEAVE_DATA_DIR: '/tmp/cleave-data',
+      DATABASE_URL: 'postgres://shared/db',
+      USERS_DATABASE_URL: 'postgres://users/db',
+      CLEAVE_SESSIONS_DATABASE_URL: 'postgres://sessions/db',
+    });
+    expect(s.port).toBe(8080);
+    expect(s.dataDir).toBe('/tmp/cleave-data');
+    expect(s.databaseUrl).toBe('postgres://shared/db');
+    expect(s.moduleDatabaseUrls).toEqual({ users: 'postgres://users/db', cleave_sessions: 'postgres://sessions/db' });
+  });
+
+  it('resolves a relative CLEAVE_DATA_DIR against the working directory', () => {
+    expect(settingsFromEnv({ CLEAVE_DATA_DIR: 'var/data' }).dataDir).toBe(resolve(process.cwd(), 'var/data'));
+  });
+
+  it('ignores empty URLs', () => {
+    const s = settingsFromEnv({ DATABASE_URL: '', USERS_DATABASE_URL: '' });
+    expect(s.databaseUrl).toBeUndefined();
+    expect(s.moduleDatabaseUrls).toEqual({});
+  });
+
+  it.each(['abc', '-1', '1.5'])('refuses PORT=%s with an error naming the variable', (value) => {
+    expect(() => settingsFromEnv({ PORT: value })).toThrow(`PORT must be a non-negative integer (got "${value}")`);
+  });
+
+  it('refuses a malformed integer in other numeric settings too', () => {
+    expect(() => settingsFromEnv({ CLEAVE_REQUEST_TIMEOUT_MS: '10s' })).toThrow(/CLEAVE_REQUEST_TIMEOUT_MS must be a non-negative integer/);
+  });
+
+  it('reads tracing, proxy trust and the token key', () => {
+    const s = settingsFromEnv({ CLEAVE_TRACING: 'off', CLEAVE_TRUST_PROXY: 'true', CLEAVE_USER_TOKEN_KEY: '{"kty":"OKP"}', LOG_LEVEL: 'warn' });
+    expect(s).toMatchObject({ tracing: false, trustProxy: true, userTokenKey: '{"kty":"OKP"}', logLevel: 'warn' });
+    expect(settingsFromEnv({ CLEAVE_TRUST_PROXY: '1' }).trustProxy).toBe(true);
+    expect(settingsFromEnv({ CLEAVE_TRUST_PROXY: 'yes' }).trustProxy).toBe(false);
+  });
+});
+
+describe('databaseFor', () => {
+  it("prefers the module's own URL", () => {
+    const s = settingsFromEnv({ DATABASE_URL: 'postgres://shared/db', USERS_DATABASE_URL: 'postgres://users/db' });
+    expect(databaseFor(s, 'users')).toEqual({ kind: 'postgres', url: 'postgres://users/db' });
+  });
+
+  it('falls back to DATABASE_URL', () => {
+    const s = settingsFromEnv({ DATABASE_URL: 'postgres://shared/db', USERS_DATABASE_URL: 'postgres://users/db' });
+    expect(databaseFor(s, 'posts')).toEqual({ kind: 'postgres', url: 'postgres://shared/db' });
+  });
+
+  it('uses embedded PGlite under dataDir when no URL is set', () => {
+    const s = settingsFromEnv({ CLEAVE_DATA_DIR: '/tmp/cleave-data', USERS_DATABASE_URL: 'postgres://users/db' });
+    expect(databaseFor(s, 'posts')).toEqual({ kind: 'pglite', dataDir: '/tmp/cleave-data' });
+  });
+
+  // Bug: moduleDatabaseUrls is a plain object, so a module named after an
+  // Object.prototype member finds the inherited function instead of "no URL".
+  it.fails('uses PGlite for a module named like an Object.prototype member', () => {
+    const s = settingsFromEnv({});
+    expect(databaseFor(s, 'constructor')).toEqual({ kind: 'pglite', dataDir: s.dataDir });
+  });
+});
