@@ -27,6 +27,11 @@ function schemaOf(type: z.ZodType, io: 'input' | 'output'): JsonSchema {
   return schema;
 }
 
+function bodySchema(input: JsonSchema, properties: JsonSchema, required: string[]): JsonSchema {
+  const { required: _all, ...rest } = input;
+  return { ...rest, properties, ...(required.length ? { required } : {}) };
+}
+
 const problem = (description: string) => ({
   description,
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
@@ -54,7 +59,8 @@ export function buildOpenApi(info: { title: string; version: string }, routes: r
         const bodyRequired = [...required].filter((k) => !pathParams.includes(k));
         requestBody = {
           required: bodyRequired.length > 0,
-          content: { 'application/json': { schema: { ...input, properties: bodyProps, ...(bodyRequired.length ? { required: bodyRequired } : {}) } } },
+          // `required` is rebuilt without the path parameters (they are not in the body).
+          content: { 'application/json': { schema: bodySchema(input, bodyProps, bodyRequired) } },
         };
       }
     } else {

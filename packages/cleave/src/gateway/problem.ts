@@ -22,6 +22,8 @@ export function asCleaveError(err: unknown): CleaveError {
 
 export function toProblem(err: CleaveError, traceId: string, instance?: string): ProblemDetails {
   return {
+    // Extension members first: details can't overwrite the standard members below.
+    ...err.details,
     // A stable, dereferenceable-by-convention URI per code; clients should match on `code`.
     type: `urn:cleave:error:${err.code}`,
     title: err.title,
@@ -30,7 +32,6 @@ export function toProblem(err: CleaveError, traceId: string, instance?: string):
     ...(instance === undefined ? {} : { instance }),
     code: err.code,
     traceId,
-    ...err.details,
   };
 }
 

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import type { Migrations } from '../data/migrations.ts';
+import { subscribeFn } from '../events/subscription.ts';
+import type { SubscribeFn, Subscription } from '../events/subscription.ts';
 import type { AnyContract, Operation } from './contract.ts';
 import type { ModuleContext } from './module-context.ts';
 
@@ -19,6 +21,14 @@ export interface ModuleSpec<C extends AnyContract, DB> {
   readonly migrations?: Migrations;
   readonly handlers: Handlers<C, DB>;
   /**
+   * Events of other modules this one reacts to. Each handler runs in a transaction that
+   * also marks the event handled in the module's inbox: a redelivery has no second effect.
+   *
+   * @example
+   * subscriptions: (on) => [on(users.$events['user.updated.v1'], async ({ userId, name }, tx) => { ... })]
+   */
+  readonly subscriptions?: (on: SubscribeFn<DB>) => readonly Subscription<DB>[];
+  /**
    * The module's folder (`import.meta.dirname`). With it, boot checks that the module's
    * code imports no other module's internals and no contract it did not declare.
    */
@@ -31,6 +41,7 @@ export interface ModuleDefinition<C extends AnyContract = AnyContract, DB = unkn
   readonly dependsOn: readonly string[];
   readonly migrations: Migrations;
   readonly handlers: Handlers<C, DB>;
+  readonly subscriptions: readonly Subscription<DB>[];
   readonly dir: string | undefined;
 }
 
@@ -55,8 +66,18 @@ export function defineModule<C extends AnyContract, DB = unknown>(contract: C, s
   }
   const dependsOn = (spec.dependsOn ?? []).map((c) => c.$name as string);
   if (dependsOn.includes(contract.$name)) throw new Error(`module "${contract.$name}" cannot depend on itself`);
+  const subscriptions = spec.subscriptions?.(subscribeFn<DB>()) ?? [];
+  for (const { event } of subscriptions) {
+    if (!dependsOn.includes(event.module)) {
+      throw new Error(`module "${contract.$name}" subscribes to ${event.name} but does not declare "${event.module}" in dependsOn`);
+    }
+  }
+  const names = subscriptions.map((s) => s.event.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new Error(`module "${contract.$name}" subscribes to ${twice} twice`);
   return Object.freeze({
     name: contract.$name,
+    subscriptions,
     contract,
     dependsOn,
     migrations: spec.migrations ?? {},

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { ModuleTransaction } from '../events/subscription.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { AnyOperation, OperationInput, OperationOutput } from './contract.ts';
 import type { CallOptions, RequestContext } from './request-context.ts';
@@ -21,4 +22,16 @@ export interface ModuleContext<DB = unknown> extends RequestContext {
    * const author = await ctx.call(users.getPublicProfile, { id: post.authorId });
    */
   call<Op extends AnyOperation>(op: Op, input: OperationInput<Op>, options?: CallOptions): Promise<OperationOutput<Op>>;
+  /**
+   * Runs `fn` in a transaction of the module's database. Events published with
+   * `tx.publish` are written to the module's outbox in the same transaction: delivered
+   * if and only if it commits.
+   *
+   * @example
+   * await ctx.transaction(async (tx) => {
+   *   await tx.db.updateTable('users').set({ name }).where('id', '=', id).execute();
+   *   await tx.publish(users.$events['user.updated.v1'], { userId: id, name });
+   * });
+   */
+  transaction<T>(fn: (tx: ModuleTransaction<DB>) => Promise<T>): Promise<T>;
 }

@@ -250,6 +250,13 @@ describe('ModuleRuntime', () => {
     expect(err.code).toBe('cleave.UNKNOWN_OPERATION');
   });
 
+  // A name from the URL must not reach Object.prototype members.
+  it.each(['constructor', 'toString', '__proto__'])('answers cleave.UNKNOWN_OPERATION for the inherited name %s', async (name) => {
+    const { runtimes } = build();
+    const err = await rejection(runtimes.get('beta')!.handle(name, {}, rootContext()));
+    expect(err.code).toBe('cleave.UNKNOWN_OPERATION');
+  });
+
   it('the router refuses an operation of a module no transport reaches', async () => {
     const router = new CallRouter();
     const err = await rejection(router.dispatch(beta.echo, { name: 'Ada', age: 1 }, rootContext()));

@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { publisherFor } from '../events/publish.ts';
+import type { ModuleTransaction } from '../events/subscription.ts';
 import { errors } from '../errors/framework-errors.ts';
 import { validationFailed } from '../errors/validation.ts';
 import type { AnyOperation, OperationInput, OperationOutput } from '../module/contract.ts';
@@ -39,13 +41,25 @@ export class ModuleRuntime implements OperationHost {
     this.#handlers = definition.handlers as unknown as Record<string, AnyHandler>;
   }
 
+  /** Called after a transaction that published events commits (the relay's nudge). */
+  onPublished: (() => void) | undefined;
+
+  /** A transaction of this module's database in which events can be published (outbox). */
+  async transaction<T>(trace: TraceContext, fn: (tx: ModuleTransaction<unknown>) => Promise<T>): Promise<T> {
+    const published: string[] = [];
+    const result = await this.db.transaction().execute((trx) => fn({ db: trx, publish: publisherFor(this.name, trx, trace, published) }));
+    if (published.length > 0) this.onPublished?.();
+    return result;
+  }
+
   dependsOn(module: string): boolean {
     return this.#dependsOn.has(module);
   }
 
   async handle(operation: string, input: unknown, ctx: RequestContext): Promise<unknown> {
-    const op = this.#operations[operation];
-    const handler = this.#handlers[operation];
+    // Own properties only: a name like "constructor" from the wire must not reach Object.prototype.
+    const op = Object.hasOwn(this.#operations, operation) ? this.#operations[operation] : undefined;
+    const handler = Object.hasOwn(this.#handlers, operation) ? this.#handlers[operation] : undefined;
     if (op === undefined || handler === undefined) {
       throw errors.UNKNOWN_OPERATION(`module "${this.name}" has no operation "${operation}"`);
     }
@@ -111,6 +125,10 @@ class HandlerContext implements ModuleContext<unknown> {
     // A child logger costs more than many calls do: made only when a handler logs.
     this.#log ??= this.#runtime.logger.child({ traceId: this.trace.traceId });
     return this.#log;
+  }
+
+  transaction<T>(fn: (tx: ModuleTransaction<unknown>) => Promise<T>): Promise<T> {
+    return this.#runtime.transaction(this.trace, fn);
   }
 
   call<Op extends AnyOperation>(op: Op, input: OperationInput<Op>, options?: CallOptions): Promise<OperationOutput<Op>> {

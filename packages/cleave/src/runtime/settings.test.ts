@@ -77,9 +77,8 @@ describe('databaseFor', () => {
     expect(databaseFor(s, 'posts')).toEqual({ kind: 'pglite', dataDir: '/tmp/cleave-data' });
   });
 
-  // Bug: moduleDatabaseUrls is a plain object, so a module named after an
-  // Object.prototype member finds the inherited function instead of "no URL".
-  it.fails('uses PGlite for a module named like an Object.prototype member', () => {
+  // Regression: an inherited Object.prototype member must not pass for a URL.
+  it('uses PGlite for a module named like an Object.prototype member', () => {
     const s = settingsFromEnv({});
     expect(databaseFor(s, 'constructor')).toEqual({ kind: 'pglite', dataDir: s.dataDir });
   });

@@ -55,7 +55,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
 
 /** Where a module's schema lives: its own URL, the shared URL, or embedded PGlite. */
 export function databaseFor(settings: ServiceSettings, module: string): DatabaseLocation {
-  const url = settings.moduleDatabaseUrls[module] ?? settings.databaseUrl;
+  const own = Object.hasOwn(settings.moduleDatabaseUrls, module) ? settings.moduleDatabaseUrls[module] : undefined;
+  const url = own ?? settings.databaseUrl;
   return url ? { kind: 'postgres', url } : { kind: 'pglite', dataDir: settings.dataDir };
 }
 

@@ -1,0 +1,5 @@
+// Fixture: beta's contract.
+export const beta = 'beta';
+export interface BetaShape {
+  readonly id: string;
+}

@@ -1,0 +1,2 @@
+// Fixture: an internal of beta.
+export const secret = 41;

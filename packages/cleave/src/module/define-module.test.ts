@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineContract, operation } from './contract.ts';
+import { defineModule } from './define-module.ts';
+import type { Handlers } from './define-module.ts';
+
+const Id = z.object({ id: z.string() });
+const users = defineContract('users', {
+  operations: {
+    getUser: operation({ input: Id, output: Id }),
+    deleteUser: operation({ input: Id, output: Id }),
+  },
+});
+const posts = defineContract('posts', { operations: { getPost: operation({ input: Id, output: Id }) } });
+
+describe('defineModule', () => {
+  it('builds a frozen definition with dependency names and defaults', () => {
+    const m = defineModule(posts, { dependsOn: [users], handlers: { getPost: async (input) => input } });
+    expect(m).toMatchObject({ name: 'posts', dependsOn: ['users'], migrations: {}, dir: undefined });
+    expect(m.contract).toBe(posts);
+    expect(Object.isFrozen(m)).toBe(true);
+  });
+
+  it('throws naming every operation without a handler', () => {
+    const handlers = { getUser: async (input: { id: string }) => input } as unknown as Handlers<typeof users, unknown>;
+    expect(() => defineModule(users, { handlers })).toThrow('module "users" has no handler for: deleteUser');
+    expect(() => defineModule(users, { handlers: {} as Handlers<typeof users, unknown> })).toThrow(
+      'module "users" has no handler for: getUser, deleteUser',
+    );
+  });
+
+  it('treats a non-function handler as missing', () => {
+    const handlers = { getUser: async (input: { id: string }) => input, deleteUser: 'nope' } as unknown as Handlers<typeof users, unknown>;
+    expect(() => defineModule(users, { handlers })).toThrow(/no handler for: deleteUser/);
+  });
+
+  it('throws when a module depends on itself', () => {
+    expect(() => defineModule(posts, { dependsOn: [users, posts], handlers: { getPost: async (input) => input } })).toThrow(
+      'module "posts" cannot depend on itself',
+    );
+  });
+});
