@@ -1,5 +1,6 @@
 import { defineApp } from 'cleave';
 import { postWithAuthor } from './gateway/post-with-author.ts';
+import { notificationsModule } from './modules/notifications/module.ts';
 import { postsModule } from './modules/posts/module.ts';
 import { users } from './modules/users/index.ts';
 import { usersModule } from './modules/users/module.ts';
@@ -8,7 +9,7 @@ import { usersModule } from './modules/users/module.ts';
 export const app = defineApp({
   name: 'saas',
   version: '0.1.0',
-  modules: [usersModule, postsModule],
+  modules: [usersModule, postsModule, notificationsModule],
   gateway: {
     identity: { signup: users.register, login: users.verifyCredentials },
     aggregates: [postWithAuthor],

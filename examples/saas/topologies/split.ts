@@ -11,5 +11,6 @@ export const split = defineTopology({
     gateway: { modules: [], roles: ['gateway'], port: 4000 },
     users: { modules: ['users'], port: 4001 },
     posts: { modules: ['posts'], port: 4002 },
+    notifications: { modules: ['notifications'], port: 4003 },
   },
 });

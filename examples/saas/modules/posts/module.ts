@@ -2,6 +2,7 @@ import { defineModule } from 'cleave';
 import { users } from '../users/index.ts';
 import { handlers } from './api/handlers.ts';
 import { migrations } from './db/migrations.ts';
+import { renameAuthor } from './lib/post-repository.ts';
 import type { PostsDb } from './db/schema.ts';
 import { posts } from './index.ts';
 
@@ -10,5 +11,11 @@ export const postsModule = defineModule<typeof posts, PostsDb>(posts, {
   dependsOn: [users],
   migrations,
   handlers,
+  // The seed's eventual consistency: a rename reaches every post of the author.
+  subscriptions: (on) => [
+    on(users.$events['user.updated.v1'], async ({ userId, name }, tx) => {
+      await renameAuthor(tx.db, userId, name);
+    }),
+  ],
   dir: import.meta.dirname,
 });

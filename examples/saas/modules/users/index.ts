@@ -1,7 +1,7 @@
 /**
  * The users module's contract: the only file other modules may import.
  */
-import { defineContract, operation } from 'cleave';
+import { defineContract, event, operation } from 'cleave';
 import { z } from 'zod';
 import { DisplayName, Email, Password, PublicProfile, User, UserId } from './types/user.ts';
 
@@ -38,6 +38,10 @@ export const users = defineContract('users', {
       idempotent: true,
       http: { method: 'GET', path: '/users/:id', auth: 'public', summary: 'A user\'s public profile' },
     }),
+  },
+  events: {
+    'user.created.v1': event(z.object({ userId: z.string(), email: z.string(), name: z.string() }), { aggregateKey: (p) => p.userId }),
+    'user.updated.v1': event(z.object({ userId: z.string(), name: z.string() }), { aggregateKey: (p) => p.userId }),
   },
   errors: {
     EMAIL_TAKEN: { status: 409, title: 'This email is already registered' },

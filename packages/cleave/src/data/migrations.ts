@@ -11,13 +11,13 @@ export type Migrations = Readonly<Record<string, Migration>>;
  * `<schema>.cleave_migrations` (Kysely's migrator, which also takes a lock so that
  * several processes starting at once apply each migration once).
  */
-export async function migrateModule(db: Kysely<unknown>, schema: string, migrations: Migrations): Promise<string[]> {
+export async function migrateModule(db: Kysely<unknown>, schema: string, migrations: Migrations, table = 'cleave_migrations'): Promise<string[]> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => ({ ...migrations }) },
     migrationTableSchema: schema,
-    migrationTableName: 'cleave_migrations',
-    migrationLockTableName: 'cleave_migrations_lock',
+    migrationTableName: table,
+    migrationLockTableName: `${table}_lock`,
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

@@ -69,28 +69,23 @@ export class ModuleRuntime implements OperationHost {
     const parsed = op.input.safeParse(input);
     if (!parsed.success) throw validationFailed(parsed.error, `invalid input for ${op.id}`);
 
-    if (!this.tracer.enabled) return this.#run(op, handler, parsed.data, ctx, ctx.trace);
-    const span = this.tracer.startSpan(op.id, ctx.trace, 'server', { 'cleave.module': this.name, 'cleave.caller': ctx.caller });
+    // One async frame on the untraced path: each extra await layer costs ~35 ns a call.
+    const span = this.tracer.enabled ? this.tracer.startSpan(op.id, ctx.trace, 'server', { 'cleave.module': this.name, 'cleave.caller': ctx.caller }) : undefined;
     try {
-      const output = await this.#run(op, handler, parsed.data, ctx, span.trace);
-      span.end();
-      return output;
+      const result = await handler(parsed.data, new HandlerContext(this, ctx, span ? span.trace : ctx.trace));
+      const output = op.output.safeParse(result);
+      if (!output.success) {
+        // The callee broke its own contract: a bug on this side, not the caller's fault.
+        const err = validationFailed(output.error, `output of ${op.id}`);
+        this.logger.error({ err, operation: op.id }, 'operation returned a value that breaks its contract');
+        throw errors.OUTPUT_INVALID(err.detail, err.details);
+      }
+      span?.end();
+      return output.data;
     } catch (err) {
-      span.end(err);
+      span?.end(err);
       throw err;
     }
-  }
-
-  async #run(op: AnyOperation, handler: AnyHandler, input: unknown, ctx: RequestContext, trace: TraceContext): Promise<unknown> {
-    const result = await handler(input, new HandlerContext(this, ctx, trace));
-    const output = op.output.safeParse(result);
-    if (!output.success) {
-      // The callee broke its own contract: a bug on this side, not the caller's fault.
-      const err = validationFailed(output.error, `output of ${op.id}`);
-      this.logger.error({ err, operation: op.id }, 'operation returned a value that breaks its contract');
-      throw errors.OUTPUT_INVALID(err.detail, err.details);
-    }
-    return output.data;
   }
 }
 

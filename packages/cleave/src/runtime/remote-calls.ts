@@ -16,6 +16,7 @@ import type { Topology } from './topology.ts';
 
 export interface RemoteCalls {
   readonly key: SigningKey;
+  readonly issuer: ServiceTokenIssuer;
   readonly verifier: ServiceTokenVerifier;
 }
 
@@ -57,5 +58,5 @@ export async function wireRemoteCalls(
     }
     return keys;
   });
-  return { key, verifier };
+  return { key, issuer, verifier };
 }

@@ -21,6 +21,9 @@ export interface ServiceSettings {
   readonly logLevel: string;
   /** A private JWK (JSON) for this service's service tokens; generated into dataDir/keys when absent. */
   readonly serviceKey: string | undefined;
+  /** Event transport: `local`, `http` or `nats`; default nats with NATS_URL, else local (one service) or http. */
+  readonly eventTransport: 'local' | 'http' | 'nats' | undefined;
+  readonly natsUrl: string | undefined;
   /** Redis for rate-limit counters shared by gateway replicas; memory when absent. */
   readonly redisUrl: string | undefined;
   /** The environment, for per-service addresses (`CLEAVE_SERVICE_<NAME>_URL`). */
@@ -49,6 +52,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
     logLevel: env.LOG_LEVEL ?? 'info',
     serviceKey: env.CLEAVE_SERVICE_KEY || undefined,
     redisUrl: env.REDIS_URL || undefined,
+    eventTransport: parseTransport(env.CLEAVE_EVENTS),
+    natsUrl: env.NATS_URL || undefined,
     env: { ...env },
   };
 }
@@ -58,6 +63,12 @@ export function databaseFor(settings: ServiceSettings, module: string): Database
   const own = Object.hasOwn(settings.moduleDatabaseUrls, module) ? settings.moduleDatabaseUrls[module] : undefined;
   const url = own ?? settings.databaseUrl;
   return url ? { kind: 'postgres', url } : { kind: 'pglite', dataDir: settings.dataDir };
+}
+
+function parseTransport(raw: string | undefined): ServiceSettings['eventTransport'] {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'local' || raw === 'http' || raw === 'nats') return raw;
+  throw new Error(`CLEAVE_EVENTS must be local, http or nats (got "${raw}")`);
 }
 
 function optionalInt(env: NodeJS.ProcessEnv, name: string): number | undefined {

@@ -25,6 +25,10 @@ import { InProcessTransport } from '../transport/in-process.ts';
 import { CallRouter } from './call-router.ts';
 import type { AppDefinition } from './define-app.ts';
 import { listen } from './http-server.ts';
+import { EVENT_TABLES_MIGRATION_TABLE, eventTableMigrations } from '../events/event-tables.ts';
+import { startEventRuntime } from '../events/event-runtime.ts';
+import type { EventRuntime } from '../events/event-runtime.ts';
+import { chooseEventTransport } from './event-transport-choice.ts';
 import { createInternalServer } from '../transport/internal-server.ts';
 import { wireRemoteCalls } from './remote-calls.ts';
 import { accessMatrix } from './service-access.ts';
@@ -33,7 +37,9 @@ import type { HttpServer } from './http-server.ts';
 import { ModuleRuntime } from './module-runtime.ts';
 import { databaseFor } from './settings.ts';
 import type { ServiceSettings } from './settings.ts';
-import { validateTopology } from './topology.ts';
+import { hostOf, validateTopology } from './topology.ts';
+import { HttpEventTransport } from '../events/transports/http-transport.ts';
+import type { EventEnvelope } from '../events/event-envelope.ts';
 import type { Topology } from './topology.ts';
 
 export interface StartServiceOptions {
@@ -58,6 +64,7 @@ export interface RunningService {
   readonly fetch: (req: Request) => Response | Promise<Response>;
   readonly gateway: Hono<GatewayEnv> | undefined;
   readonly modules: ReadonlyMap<string, ModuleRuntime>;
+  readonly events: EventRuntime;
   readonly tracer: Tracer;
   readonly logger: Logger;
   /** Graceful stop: refuse new work, finish requests in flight, close databases. */
@@ -100,12 +107,22 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     const modules = new Map<string, ModuleRuntime>();
     for (const definition of hosted) {
       const database = await open(definition.name, definition.migrations);
+      const applied = await migrateModule(database.db, definition.name, eventTableMigrations, EVENT_TABLES_MIGRATION_TABLE);
+      if (applied.length) logger.info({ module: definition.name, applied }, 'event tables migrated');
       const runtime = new ModuleRuntime(definition, database.db, logger, tracer, router);
       modules.set(definition.name, runtime);
       router.register(definition.name, new InProcessTransport(runtime));
     }
     const multiService = Object.keys(topology.services).length > 1;
     const remote = multiService ? await wireRemoteCalls(app, topology, name, settings, router, tracer) : undefined;
+
+    const eventTransport = await chooseEventTransport({ app, topology, service: name, settings, multiService, remote, logger });
+    const events = await startEventRuntime(
+      hosted.map((definition) => ({ runtime: modules.get(definition.name) as ModuleRuntime, subscriptions: definition.subscriptions })),
+      eventTransport,
+      logger,
+    );
+    closers.push(() => events.stop());
 
     let draining = false;
     const isReady = async () => {
@@ -165,6 +182,9 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         maxDeadlineMs: settings.requestTimeoutMs,
         bodyLimitBytes: settings.bodyLimitBytes,
         logger,
+        ...(eventTransport instanceof HttpEventTransport
+          ? { events: { hostOf: (module: string) => hostOf(topology, module), receive: (batch: readonly EventEnvelope[]) => eventTransport.receive(batch) } }
+          : {}),
       });
       const server = await listen(internal.fetch, internalPort(topology, name, settings.env), settings.host);
       servers.push(server);
@@ -183,15 +203,15 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       (stopping ??= (async () => {
         draining = true;
         await Promise.all(servers.map((server) => server.close()));
-        await router.close();
         await Promise.allSettled(closers.map((close) => close()));
+        await router.close();
         await closeDatabases();
         await tracer.shutdown();
         logger.info('stopped');
       })());
 
     logger.info({ modules: spec.modules, url: publicUrl, internalUrl }, 'service started');
-    return { name, url: publicUrl ?? internalUrl, publicUrl, internalUrl, fetch, gateway, modules, tracer, logger, stop };
+    return { name, url: publicUrl ?? internalUrl, publicUrl, internalUrl, fetch, gateway, modules, events, tracer, logger, stop };
   } catch (err) {
     await closeDatabases();
     throw err;

@@ -15,7 +15,7 @@ export interface StoredSpan {
 }
 
 /**
- * Keeps the most recent finished spans in memory: the embedded default, so a developer
+ * Keeps the most recent finished spans (at least `capacity`, at most 1.5x) in memory: the embedded default, so a developer
  * sees traces without running a collector. Bounded, oldest first out.
  */
 export class SpanStore implements SpanExporter {
@@ -45,7 +45,9 @@ export class SpanStore implements SpanExporter {
         attributes: { ...span.attributes },
       });
     }
-    if (this.#spans.length > this.#capacity) this.#spans.splice(0, this.#spans.length - this.#capacity);
+    // Trim in chunks: removing one span from the front of a full array on every export
+    // made each traced call ~5 µs slower (bench/call-overhead.ts).
+    if (this.#spans.length > this.#capacity * 1.5) this.#spans.splice(0, this.#spans.length - this.#capacity);
     done({ code: 0 });
   }
 

@@ -1,6 +1,10 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { JWK } from 'jose';
+import { z } from 'zod';
+import { validationFailed } from '../errors/validation.ts';
+import type { EventEnvelope } from '../events/event-envelope.ts';
+import { EVENTS_PATH } from '../events/transports/http-transport.ts';
 import type { ServiceTokenVerifier } from '../auth/service-tokens.ts';
 import { errors } from '../errors/framework-errors.ts';
 import { asCleaveError, PROBLEM_CONTENT_TYPE, problemBody } from '../gateway/problem.ts';
@@ -22,7 +26,26 @@ export interface InternalServerOptions {
   readonly maxDeadlineMs: number;
   readonly bodyLimitBytes: number;
   readonly logger: Logger;
+  /** Events pushed by other services (HTTP event transport), when this service has subscribers. */
+  readonly events?: {
+    /** The service hosting a module: only the publisher's own service may push its events. */
+    readonly hostOf: (module: string) => string | undefined;
+    receive(events: readonly EventEnvelope[]): Promise<void>;
+  };
 }
+
+const PushedEvents = z.object({
+  events: z.array(z.object({
+    id: z.string().min(1),
+    publisher: z.string().min(1),
+    name: z.string().min(1),
+    aggregateKey: z.string(),
+    seq: z.string().regex(/^\d+$/),
+    payload: z.unknown(),
+    traceparent: z.string().nullable(),
+    createdAt: z.string(),
+  })).max(10_000),
+});
 
 /**
  * The callee side of the HTTP transport, on the service's internal listener: verify
@@ -47,6 +70,17 @@ export function createInternalServer(options: InternalServerOptions): Hono {
   app.get('/readyz', async (c) => ((await options.isReady()) ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503)));
   app.get(SERVICE_JWKS_PATH, (c) => c.json({ keys: options.jwks() }));
   app.get(SERVICE_INFO_PATH, (c) => c.json({ service: options.service, pid: process.pid, modules: [...options.hosts.keys()] }));
+
+  app.post(EVENTS_PATH, async (c) => {
+    const caller = await options.verifier.verify(/^Bearer (\S+)$/.exec(c.req.header(headers.authorization) ?? '')?.[1]);
+    if (!options.events) throw errors.NOT_FOUND(`service "${options.service}" has no subscribers`);
+    const parsed = PushedEvents.safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) throw validationFailed(parsed.error, 'invalid event batch');
+    const foreign = parsed.data.events.find((e) => options.events?.hostOf(e.publisher) !== caller.service);
+    if (foreign) throw errors.FORBIDDEN(`service "${caller.service}" cannot push events of module "${foreign.publisher}"`);
+    await options.events.receive(parsed.data.events as EventEnvelope[]);
+    return c.json({ accepted: parsed.data.events.length });
+  });
 
   app.post(`${CALL_PATH_PREFIX}:module/:operation`, bodyLimit({
     maxSize: options.bodyLimitBytes,

@@ -18,4 +18,14 @@ export const migrations: Migrations = {
       await db.schema.createIndex('posts_by_author').on('posts').columns(['author_id', 'created_at desc', 'id desc']).execute();
     },
   },
+  '0002_authors': {
+    // The latest author names this module has learned from user.updated.v1 events.
+    async up(db) {
+      await db.schema
+        .createTable('authors')
+        .addColumn('author_id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };

@@ -12,4 +12,9 @@ export interface PostsDb {
     created_at: ColumnType<Date, Date, never>;
     updated_at: Date;
   };
+  /** Author names learned from users' events, newer than any copy fetched by a call. */
+  authors: {
+    author_id: string;
+    name: string;
+  };
 }

@@ -24,7 +24,17 @@ export function insertPost(db: Kysely<PostsDb>, post: { title: string; body: str
   const now = new Date();
   return db
     .insertInto('posts')
-    .values({ id: randomUUID(), title: post.title, body: post.body, author_id: post.authorId, author_name: post.authorName, created_at: now, updated_at: now })
+    .values((eb) => ({
+      id: randomUUID(),
+      title: post.title,
+      body: post.body,
+      author_id: post.authorId,
+      // A rename event handled between fetching the profile and this insert has left the
+      // newer name in `authors`: prefer it, or the post would keep the old name for good.
+      author_name: eb.fn.coalesce(eb.selectFrom('authors').select('name').where('author_id', '=', post.authorId), eb.val(post.authorName)),
+      created_at: now,
+      updated_at: now,
+    }))
     .returningAll()
     .executeTakeFirstOrThrow();
 }
@@ -60,4 +70,10 @@ export function updateOwnPost(db: Kysely<PostsDb>, id: string, authorId: string,
 export async function deleteOwnPost(db: Kysely<PostsDb>, id: string, authorId: string): Promise<boolean> {
   const result = await db.deleteFrom('posts').where('id', '=', id).where('author_id', '=', authorId).executeTakeFirst();
   return result.numDeletedRows > 0n;
+}
+
+/** Copies an author's new name onto their posts (denormalised, kept fresh by events). */
+export async function renameAuthor(db: Kysely<PostsDb>, authorId: string, name: string): Promise<void> {
+  await db.insertInto('authors').values({ author_id: authorId, name }).onConflict((oc) => oc.column('author_id').doUpdateSet({ name })).execute();
+  await db.updateTable('posts').set({ author_name: name }).where('author_id', '=', authorId).execute();
 }

@@ -12,7 +12,12 @@ function signedIn(ctx: ModuleContext<UsersDb>): string {
 export const handlers: Handlers<typeof users, UsersDb> = {
   async register({ email, password, name }, ctx) {
     if (await findByEmail(ctx.db, email)) throw users.$errors.EMAIL_TAKEN(`${email} is already registered`);
-    const row = await insertUser(ctx.db, { email, name, passwordHash: await hashPassword(password) });
+    const passwordHash = await hashPassword(password);
+    const row = await ctx.transaction(async (tx) => {
+      const inserted = await insertUser(tx.db, { email, name, passwordHash });
+      if (inserted) await tx.publish(users.$events['user.created.v1'], { userId: inserted.id, email, name });
+      return inserted;
+    });
     if (row === undefined) throw users.$errors.EMAIL_TAKEN(`${email} is already registered`);
     ctx.log.info({ userId: row.id }, 'user registered');
     return toUser(row);
@@ -32,7 +37,13 @@ export const handlers: Handlers<typeof users, UsersDb> = {
   },
 
   async updateMe({ name }, ctx) {
-    const row = await renameUser(ctx.db, signedIn(ctx), name);
+    const row = await ctx.transaction(async (tx) => {
+      // The row update comes first: its lock orders concurrent renames of one user,
+      // so their events reach the outbox in the order the renames commit.
+      const renamed = await renameUser(tx.db, signedIn(ctx), name);
+      if (renamed) await tx.publish(users.$events['user.updated.v1'], { userId: renamed.id, name: renamed.name });
+      return renamed;
+    });
     if (!row) throw users.$errors.NOT_FOUND();
     return toUser(row);
   },

@@ -1,0 +1,253 @@
+/**
+ * The cost of one cross-module call: a plain `await fn(input)`, a Cleave `ctx.call`
+ * between two modules of one service (tracing off and on), and a Moleculer local
+ * `broker.call` (without and with params validation), all measured in the same run.
+ *
+ * Cleave is assembled from its runtime pieces (router, in-process transport, module
+ * runtimes) rather than through startService, so no database or HTTP server is
+ * involved: only the call path is timed.
+ */
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import type { Kysely } from 'kysely';
+import moleculer from 'moleculer';
+import { z } from 'zod';
+import { defineContract, defineModule, operation } from 'cleave';
+import type { RequestContext } from 'cleave';
+// Internals on purpose: the bench builds a service by hand to time the call path alone.
+import { CallRouter } from '../packages/cleave/src/runtime/call-router.ts';
+import { ModuleRuntime } from '../packages/cleave/src/runtime/module-runtime.ts';
+import { createLogger } from '../packages/cleave/src/telemetry/logger.ts';
+import { newTraceContext } from '../packages/cleave/src/telemetry/trace-context.ts';
+import { createTracer, disabledTracer } from '../packages/cleave/src/telemetry/tracer.ts';
+import type { Tracer } from '../packages/cleave/src/telemetry/tracer.ts';
+import { InProcessTransport } from '../packages/cleave/src/transport/in-process.ts';
+import { environment, formatTable, measure, ns, ratio } from './lib/measure.ts';
+import type { MeasureOptions, Scenario, Stats } from './lib/measure.ts';
+
+interface Item {
+  id: string;
+  n: number;
+}
+const payload: Item = { id: 'u_123', n: 42 };
+
+// Module b: `echo` returns its input, validated in and out as every Cleave call is.
+const b = defineContract('b', {
+  operations: {
+    echo: operation({
+      input: z.object({ id: z.string(), n: z.number() }),
+      output: z.object({ id: z.string(), n: z.number() }),
+    }),
+  },
+});
+const bModule = defineModule(b, { handlers: { echo: async (input) => input } });
+
+// Module a: `loop` makes `count` calls to b.echo from inside a handler, so the timed
+// batch is N cross-module calls; a's own entry is paid once per batch (< 0.1 ns/call).
+const a = defineContract('a', {
+  operations: {
+    loop: operation({ input: z.object({ count: z.number().int() }), output: z.object({ count: z.number() }) }),
+  },
+});
+const aModule = defineModule(a, {
+  dependsOn: [b],
+  handlers: {
+    loop: async ({ count }, ctx) => {
+      for (let i = 0; i < count; i++) await ctx.call(b.echo, payload);
+      return { count };
+    },
+  },
+});
+
+const logger = createLogger({
+  service: 'bench',
+  level: 'silent',
+  destination: new Writable({ write: (_chunk, _enc, done) => done() }),
+});
+
+function cleaveService(tracer: Tracer) {
+  const router = new CallRouter();
+  const db = {} as unknown as Kysely<unknown>; // the handlers never touch it
+  const runtimeA = new ModuleRuntime(aModule, db, logger, tracer, router);
+  const runtimeB = new ModuleRuntime(bModule, db, logger, tracer, router);
+  router.register('a', new InProcessTransport(runtimeA));
+  router.register('b', new InProcessTransport(runtimeB));
+  return { runtimeA, runtimeB };
+}
+
+function requestContext(): RequestContext {
+  return { trace: newTraceContext(), user: undefined, caller: 'bench', deadline: Date.now() + 3_600_000, idempotencyKey: undefined };
+}
+
+async function plain(input: Item): Promise<Item> {
+  return input;
+}
+
+export const targets = {
+  plainRatio: 2,
+} as const;
+
+export interface Row {
+  readonly id: string;
+  readonly label: string;
+  readonly diagnostic: boolean;
+  readonly nsPerCall: { readonly median: number; readonly min: number; readonly max: number };
+  readonly ratioToPlain: number;
+}
+
+export async function callOverhead(options: MeasureOptions) {
+  const off = cleaveService(disabledTracer);
+  const tracer = createTracer({ service: 'bench' });
+  const on = cleaveService(tracer);
+
+  const broker = new moleculer.ServiceBroker({ logger: false, nodeID: 'bench' }); // no transporter: local only
+  broker.createService({
+    name: 'b',
+    actions: {
+      echo: async (ctx) => ctx.params,
+      echoChecked: { params: { id: 'string', n: 'number' }, handler: async (ctx) => ctx.params },
+    },
+  });
+  await broker.start();
+
+  try {
+    // Sanity: each path answers the payload, tracing records spans, both validators reject.
+    assert.deepEqual(await off.runtimeB.handle('echo', payload, requestContext()), payload);
+    assert.deepEqual(await broker.call('b.echo', payload), payload);
+    assert.deepEqual(await broker.call('b.echoChecked', payload), payload);
+    await assert.rejects(off.runtimeB.handle('echo', { id: 1 }, requestContext()), /VALIDATION|invalid/i);
+    await assert.rejects(broker.call('b.echoChecked', { id: 1 }), { name: 'ValidationError' });
+    assert.deepEqual(await on.runtimeA.handle('loop', { count: 1 }, requestContext()), { count: 1 });
+    assert.equal(tracer.store?.all().length, 2, 'tracing on: one span for a.loop, one for b.echo');
+    assert.equal(broker.transit, undefined, 'moleculer: no transporter');
+
+    const entry = requestContext();
+    const inSchema = b.echo.input;
+    const outSchema = b.echo.output;
+    const scenarios: Scenario[] = [
+      {
+        id: 'plain',
+        label: 'plain async fn: await plain(input)',
+        batch: async (n) => {
+          for (let i = 0; i < n; i++) await plain(payload);
+        },
+      },
+      {
+        id: 'cleave',
+        label: 'Cleave ctx.call(b.echo), tracing off',
+        batch: async (n) => {
+          await off.runtimeA.handle('loop', { count: n }, entry);
+        },
+      },
+      {
+        id: 'cleave-traced',
+        label: 'Cleave ctx.call(b.echo), tracing on',
+        batch: async (n) => {
+          await on.runtimeA.handle('loop', { count: n }, entry);
+        },
+      },
+      {
+        id: 'moleculer',
+        label: "Moleculer broker.call('b.echo'), no validation (default)",
+        batch: async (n) => {
+          for (let i = 0; i < n; i++) await broker.call('b.echo', payload);
+        },
+      },
+      {
+        id: 'moleculer-validated',
+        label: 'Moleculer broker.call, params validated',
+        batch: async (n) => {
+          for (let i = 0; i < n; i++) await broker.call('b.echoChecked', payload);
+        },
+      },
+      // Diagnostics (shown indented): where a Cleave call's time goes.
+      {
+        id: 'zod-parse',
+        label: 'one Zod safeParse of the input (sync)',
+        batch: async (n) => {
+          for (let i = 0; i < n; i++) if (!inSchema.safeParse(payload).success) throw new Error('invalid');
+        },
+      },
+      {
+        id: 'plain-zod',
+        label: 'plain async fn + Zod in/out safeParse',
+        batch: async (n) => {
+          const validated = async (input: unknown) => {
+            const parsed = inSchema.safeParse(input);
+            if (!parsed.success) throw parsed.error;
+            const out = outSchema.safeParse(await plain(parsed.data));
+            if (!out.success) throw out.error;
+            return out.data;
+          };
+          for (let i = 0; i < n; i++) await validated(payload);
+        },
+      },
+      {
+        id: 'runtime-handle',
+        label: 'b runtime.handle directly (no ctx.call)',
+        batch: async (n) => {
+          for (let i = 0; i < n; i++) await off.runtimeB.handle('echo', payload, entry);
+        },
+      },
+    ];
+    const results = await measure(scenarios, options);
+    return report(scenarios, results, options);
+  } finally {
+    await broker.stop();
+    await tracer.shutdown();
+  }
+}
+
+const diagnostics = new Set(['zod-parse', 'plain-zod', 'runtime-handle']);
+
+function report(scenarios: readonly Scenario[], results: Map<string, Stats>, options: MeasureOptions) {
+  const median = (id: string) => results.get(id)!.median;
+  const rows: Row[] = scenarios.map((s) => {
+    const r = results.get(s.id)!;
+    return {
+      id: s.id,
+      label: s.label,
+      diagnostic: diagnostics.has(s.id),
+      nsPerCall: { median: r.median, min: r.min, max: r.max },
+      ratioToPlain: r.median / median('plain'),
+    };
+  });
+  const cleaveVsPlain = median('cleave') / median('plain');
+  const cleaveVsMoleculer = median('cleave') / median('moleculer');
+  const cleaveVsMoleculerValidated = median('cleave') / median('moleculer-validated');
+  const table = formatTable(
+    ['scenario', 'median ns/call', 'min ns/call', 'vs plain'],
+    scenarios.map((s, i) => [(rows[i]!.diagnostic ? '  ' : '') + s.label, ns(rows[i]!.nsPerCall.median), ns(rows[i]!.nsPerCall.min), ratio(rows[i]!.ratioToPlain)]),
+  );
+  const verdicts = [
+    {
+      target: `Cleave (tracing off) within ${targets.plainRatio}x of plain async`,
+      value: cleaveVsPlain,
+      pass: cleaveVsPlain <= targets.plainRatio,
+    },
+    { target: 'Cleave (tracing off) faster than Moleculer local call', value: cleaveVsMoleculer, pass: cleaveVsMoleculer < 1 },
+  ];
+  const notes = [
+    'Cleave validates input and output with Zod on every call; Moleculer validates nothing unless an action declares `params`',
+    '(fastest-validator, input only, enabled in the "params validated" row); it never validates output.',
+    `Cleave (tracing off) / Moleculer params validated: ${ratio(cleaveVsMoleculerValidated)} (information, not a target).`,
+    'Indented rows are diagnostics of the Cleave call path, not targets.',
+  ];
+  const json = {
+    benchmark: 'call-overhead',
+    ...environment(),
+    options,
+    rows,
+    ratios: { cleaveVsPlain, cleaveTracedVsPlain: median('cleave-traced') / median('plain'), cleaveVsMoleculer, cleaveVsMoleculerValidated },
+    targets: verdicts,
+    notes,
+  };
+  const text = [
+    table,
+    '',
+    ...verdicts.map((v) => `${v.pass ? 'PASS' : 'MISS'}  ${v.target}: ${ratio(v.value)}`),
+    '',
+    ...notes,
+  ].join('\n');
+  return { text, json };
+}

@@ -1,0 +1,45 @@
+import type { EventTransport } from '../events/event-transport.ts';
+import { HttpEventTransport } from '../events/transports/http-transport.ts';
+import { LocalEventTransport } from '../events/transports/local-transport.ts';
+import { subscribersByEvent } from '../events/subscriber-directory.ts';
+import { serviceUrl } from './service-directory.ts';
+import { hostOf } from './topology.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { AppDefinition } from './define-app.ts';
+import type { RemoteCalls } from './remote-calls.ts';
+import type { ServiceSettings } from './settings.ts';
+import type { Topology } from './topology.ts';
+
+export interface EventTransportContext {
+  readonly app: AppDefinition;
+  readonly topology: Topology;
+  readonly service: string;
+  readonly settings: ServiceSettings;
+  readonly multiService: boolean;
+  readonly remote: RemoteCalls | undefined;
+  readonly logger: Logger;
+}
+
+/**
+ * `CLEAVE_EVENTS` when set; otherwise NATS when `NATS_URL` is set, the in-process
+ * transport in a one-service topology, and HTTP push between services without a broker.
+ */
+export async function chooseEventTransport(context: EventTransportContext): Promise<EventTransport> {
+  const { settings, multiService } = context;
+  const kind = settings.eventTransport ?? (settings.natsUrl ? 'nats' : multiService ? 'http' : 'local');
+  if (kind === 'local') {
+    if (multiService) throw new Error('CLEAVE_EVENTS=local only works when one service hosts every module; use http or nats');
+    return new LocalEventTransport();
+  }
+  if (kind === 'http') {
+    if (!context.remote) throw new Error('CLEAVE_EVENTS=http needs a topology of several services');
+    return new HttpEventTransport({
+      service: context.service,
+      subscribers: subscribersByEvent(context.app),
+      hostOf: (module) => hostOf(context.topology, module) as string,
+      urlOf: (service) => serviceUrl(context.topology, service, settings.env),
+      tokens: context.remote.issuer,
+    });
+  }
+  throw new Error(`event transport "${kind}" is not available yet`);
+}
