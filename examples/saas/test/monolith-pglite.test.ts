@@ -3,5 +3,5 @@ import { apiSuite } from './e2e/api-suite.ts';
 import { startMonolith } from './support/target.ts';
 
 describe('API end to end: monolith on PGlite', () => {
-  apiSuite(() => startMonolith());
+  apiSuite((env) => startMonolith({ env }));
 });

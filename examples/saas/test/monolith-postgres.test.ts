@@ -5,5 +5,5 @@ import { startMonolith } from './support/target.ts';
 const url = process.env.DATABASE_URL;
 
 describe.skipIf(!url)('API end to end: monolith on PostgreSQL (needs DATABASE_URL)', () => {
-  apiSuite(() => startMonolith({ postgresUrl: url }));
+  apiSuite((env) => startMonolith({ postgresUrl: url, env }));
 });

@@ -4,6 +4,6 @@ import { startSplit } from './support/split-target.ts';
 
 const url = process.env.DATABASE_URL;
 
-describe.skipIf(!url)('API end to end: split topology on PostgreSQL, a database per module (needs DATABASE_URL)', () => {
-  apiSuite(() => startSplit({ postgresUrl: url }));
+describe.skipIf(!url)('API end to end: split topology on PostgreSQL, a database per module, events through NATS when NATS_URL is set (needs DATABASE_URL)', () => {
+  apiSuite((env) => startSplit({ postgresUrl: url, env }));
 });

@@ -6,9 +6,11 @@ import { migrations } from './db/migrations.ts';
 import type { NotificationsDb } from './db/schema.ts';
 import { notifications } from './index.ts';
 import { mailerFromEnv } from './lib/mailer.ts';
+import type { Mailer } from './lib/mailer.ts';
 import { welcomeEmail } from './lib/welcome-email.ts';
 
-const mailer = mailerFromEnv();
+// Made on first use, so the environment (SMTP_URL) is read when the service runs, not on import.
+let mailer: Mailer | undefined;
 
 /**
  * The notifications module: a welcome email for every new user. The email is recorded
@@ -27,7 +29,7 @@ export const notificationsModule = defineModule<typeof notifications, Notificati
         .insertInto('sent_emails')
         .values({ id: randomUUID(), to_address: message.to, subject: message.subject, text: message.text, caused_by: tx.event.id, sent_at: new Date() })
         .execute();
-      await mailer.send(message);
+      await (mailer ??= mailerFromEnv()).send(message);
     }),
   ],
   dir: import.meta.dirname,

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { split } from '../../topologies/split.ts';
 import { freePort } from './free-port.ts';
+import { deleteNatsNamespace, natsNamespace } from './nats.ts';
 import { createTestDatabase } from './postgres.ts';
 import type { Target, TargetOptions } from './target.ts';
 import { isReady, waitFor } from './wait-for.ts';
@@ -35,6 +36,7 @@ export async function startSplit(options: TargetOptions = {}): Promise<SplitTarg
     PORT: String(await freePort()),
     CLEAVE_TRUST_PROXY: '1',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    CLEAVE_EVENTS_NAMESPACE: natsNamespace('split'),
     ...options.env,
   };
   delete env.DATABASE_URL;
@@ -46,7 +48,7 @@ export async function startSplit(options: TargetOptions = {}): Promise<SplitTarg
   const databaseUrls: Record<string, string> = {};
   if (options.postgresUrl) {
     // A database per module, as when each service has its own server.
-    for (const schema of ['users', 'posts', 'cleave_sessions']) {
+    for (const schema of ['users', 'posts', 'notifications', 'cleave_sessions']) {
       const database = await createTestDatabase(options.postgresUrl, `cleave_split_${schema}`);
       databases.push(database);
       databaseUrls[schema] = database.url;
@@ -64,6 +66,7 @@ export async function startSplit(options: TargetOptions = {}): Promise<SplitTarg
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
     await Promise.all(databases.map((d) => d.drop()));
+    if (env.NATS_URL && env.CLEAVE_EVENTS !== 'http') await deleteNatsNamespace(env.NATS_URL, env.CLEAVE_EVENTS_NAMESPACE as string);
     await rm(dataDir, { recursive: true, force: true });
   };
   try {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { settingsFromEnv, startService } from 'cleave';
 import { app } from '../../app.ts';
 import { monolith } from '../../topologies/monolith.ts';
+import { deleteNatsNamespace, natsNamespace } from './nats.ts';
 import { createTestDatabase } from './postgres.ts';
 
 /** A running deployment of the reference app that the end-to-end suite drives over HTTP. */
@@ -31,14 +32,18 @@ export async function startMonolith(options: TargetOptions = {}): Promise<Target
   const dataDir = await mkdtemp(join(tmpdir(), 'cleave-e2e-'));
   const database = options.postgresUrl ? await createTestDatabase(options.postgresUrl) : undefined;
   const env: Record<string, string> = {
+    ...(process.env.NATS_URL ? { NATS_URL: process.env.NATS_URL } : {}),
     CLEAVE_DATA_DIR: dataDir,
     PORT: '0',
     // Each test client sends its own X-Forwarded-For, so per-IP limits don't couple tests.
     CLEAVE_TRUST_PROXY: '1',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     ...(database ? { DATABASE_URL: database.url } : {}),
+    CLEAVE_EVENTS_NAMESPACE: natsNamespace('e2e'),
     ...options.env,
   };
+  // Modules read their own configuration (SMTP_URL) from the process environment.
+  for (const [key, value] of Object.entries(options.env ?? {})) process.env[key] = value;
   const service = await startService({ app, topology: monolith, settings: settingsFromEnv(env) });
   return {
     name: database ? 'monolith on PostgreSQL' : 'monolith on PGlite',
@@ -47,6 +52,7 @@ export async function startMonolith(options: TargetOptions = {}): Promise<Target
     async stop() {
       await service.stop();
       await database?.drop();
+      if (service.events.transport === 'nats' && env.NATS_URL) await deleteNatsNamespace(env.NATS_URL, env.CLEAVE_EVENTS_NAMESPACE as string);
       await rm(dataDir, { recursive: true, force: true });
     },
   };

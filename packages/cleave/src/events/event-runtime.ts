@@ -15,6 +15,8 @@ export interface HostedEventModule {
 }
 
 export interface EventRuntime {
+  /** The transport's kind: local, http or nats. */
+  readonly transport: string;
   readonly relays: ReadonlyMap<string, OutboxRelay>;
   readonly workers: ReadonlyMap<string, InboxWorker>;
   stop(): Promise<void>;
@@ -46,6 +48,7 @@ export async function startEventRuntime(modules: readonly HostedEventModule[], t
     relay.start();
   }
   return {
+    transport: transport.kind,
     relays,
     workers,
     async stop() {

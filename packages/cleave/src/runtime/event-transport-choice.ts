@@ -1,6 +1,7 @@
 import type { EventTransport } from '../events/event-transport.ts';
 import { HttpEventTransport } from '../events/transports/http-transport.ts';
 import { LocalEventTransport } from '../events/transports/local-transport.ts';
+import { NatsEventTransport } from '../events/transports/nats-transport.ts';
 import { subscribersByEvent } from '../events/subscriber-directory.ts';
 import { serviceUrl } from './service-directory.ts';
 import { hostOf } from './topology.ts';
@@ -41,5 +42,9 @@ export async function chooseEventTransport(context: EventTransportContext): Prom
       tokens: context.remote.issuer,
     });
   }
-  throw new Error(`event transport "${kind}" is not available yet`);
+  if (!settings.natsUrl) throw new Error('CLEAVE_EVENTS=nats needs NATS_URL');
+  const publishers = new Map(context.app.modules.flatMap((m) => Object.keys(m.contract.$events).map((name) => [name, m.name] as const)));
+  const nats = new NatsEventTransport({ url: settings.natsUrl, app: settings.eventsNamespace ?? context.app.name, publisherOf: (name) => publishers.get(name), logger: context.logger });
+  await nats.connect();
+  return nats;
 }

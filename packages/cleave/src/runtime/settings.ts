@@ -24,6 +24,8 @@ export interface ServiceSettings {
   /** Event transport: `local`, `http` or `nats`; default nats with NATS_URL, else local (one service) or http. */
   readonly eventTransport: 'local' | 'http' | 'nats' | undefined;
   readonly natsUrl: string | undefined;
+  /** Prefix of the broker's stream and consumers; default the app name. Tests use a fresh one. */
+  readonly eventsNamespace: string | undefined;
   /** Redis for rate-limit counters shared by gateway replicas; memory when absent. */
   readonly redisUrl: string | undefined;
   /** The environment, for per-service addresses (`CLEAVE_SERVICE_<NAME>_URL`). */
@@ -54,6 +56,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
     redisUrl: env.REDIS_URL || undefined,
     eventTransport: parseTransport(env.CLEAVE_EVENTS),
     natsUrl: env.NATS_URL || undefined,
+    eventsNamespace: env.CLEAVE_EVENTS_NAMESPACE || undefined,
     env: { ...env },
   };
 }
