@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCheck } from './commands/check.ts';
+import { registerEvents } from './commands/events.ts';
 import { registerStart } from './commands/start.ts';
 
 const program = new Command('cleave')
@@ -9,6 +10,7 @@ const program = new Command('cleave')
 
 registerStart(program);
 registerCheck(program);
+registerEvents(program);
 
 try {
   await program.parseAsync();

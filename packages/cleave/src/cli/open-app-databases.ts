@@ -1,0 +1,26 @@
+import type { Kysely } from 'kysely';
+import { openModuleDatabase } from '../data/module-database.ts';
+import type { EventTables } from '../events/event-tables.ts';
+import type { AppDefinition } from '../runtime/define-app.ts';
+import { databaseFor, settingsFromEnv } from '../runtime/settings.ts';
+
+/**
+ * Opens the databases of an app's modules with the same settings a service uses, for
+ * operator commands. Embedded PGlite directories admit one process at a time: stop the
+ * service first, or point the command at PostgreSQL (DATABASE_URL).
+ */
+export async function withModuleDatabases<T>(
+  app: AppDefinition,
+  only: string | undefined,
+  fn: (databases: { module: string; db: Kysely<EventTables> }[]) => Promise<T>,
+): Promise<T> {
+  const settings = settingsFromEnv();
+  const names = app.modules.map((m) => m.name).filter((m) => only === undefined || m === only);
+  if (names.length === 0) throw new Error(`no module "${only}" in app "${app.name}"`);
+  const opened = await Promise.all(names.map(async (module) => ({ module, database: await openModuleDatabase<EventTables>(module, databaseFor(settings, module)) })));
+  try {
+    return await fn(opened.map(({ module, database }) => ({ module, db: database.db })));
+  } finally {
+    await Promise.allSettled(opened.map(({ database }) => database.close()));
+  }
+}

@@ -1,0 +1,74 @@
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { EventTables } from './event-tables.ts';
+
+export interface DeadLetter {
+  readonly eventId: string;
+  readonly module: string;
+  readonly publisher: string;
+  readonly name: string;
+  readonly aggregateKey: string;
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly receivedAt: string;
+}
+
+/** Dead-lettered events of a module's inbox, oldest first. */
+export async function listDeadLetters(module: string, db: Kysely<EventTables>): Promise<DeadLetter[]> {
+  const rows = await db.selectFrom('inbox').selectAll().where('status', '=', 'dead').orderBy('seq').execute();
+  return rows.map((r) => ({
+    eventId: r.event_id,
+    module,
+    publisher: r.publisher,
+    name: r.name,
+    aggregateKey: r.aggregate_key,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    receivedAt: new Date(r.received_at).toISOString(),
+  }));
+}
+
+/**
+ * Sends dead letters through the handler again: back to `pending` with a fresh attempt
+ * budget. The inbox worker picks them up on its next pass. Returns how many were replayed.
+ */
+export async function replayDeadLetters(db: Kysely<EventTables>, which: 'all' | readonly string[]): Promise<number> {
+  let query = db.updateTable('inbox').set({ status: 'pending', attempts: 0, next_attempt_at: new Date(), last_error: null }).where('status', '=', 'dead');
+  if (which !== 'all') {
+    if (which.length === 0) return 0;
+    query = query.where('event_id', 'in', which);
+  }
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export interface EventStats {
+  readonly module: string;
+  /** Events committed to the outbox and not yet accepted by the transport. */
+  readonly outboxLag: number;
+  readonly oldestUnpublishedSeconds: number | null;
+  /** Per subscribed event name: inbox rows by status. */
+  readonly subscriptions: Record<string, { pending: number; done: number; dead: number }>;
+}
+
+export async function eventStats(module: string, db: Kysely<EventTables>): Promise<EventStats> {
+  const lag = await db
+    .selectFrom('outbox')
+    .select((eb) => [eb.fn.countAll<string>().as('count'), eb.fn.min('created_at').as('oldest')])
+    .where('published_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  const counts = await sql<{ name: string; status: 'pending' | 'done' | 'dead'; count: string }>`
+    select name, status, count(*) as count from inbox group by name, status order by name`.execute(db);
+  const subscriptions: EventStats['subscriptions'] = {};
+  for (const row of counts.rows) {
+    const entry = (subscriptions[row.name] ??= { pending: 0, done: 0, dead: 0 });
+    entry[row.status] = Number(row.count);
+  }
+  const oldest = lag.oldest ? new Date(lag.oldest as unknown as string).getTime() : undefined;
+  return {
+    module,
+    outboxLag: Number(lag.count),
+    oldestUnpublishedSeconds: oldest === undefined ? null : Math.round((Date.now() - oldest) / 1000),
+    subscriptions,
+  };
+}
