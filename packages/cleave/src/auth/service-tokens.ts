@@ -86,8 +86,12 @@ export class ServiceTokenVerifier {
         requiredClaims: ['exp', 'iat'],
         maxTokenAge: `${SERVICE_TOKEN_TTL_SECONDS + 60}s`,
       });
+      const iat = payload.iat as number;
+      const exp = payload.exp as number;
+      // Service tokens live 5 minutes at most, whatever `exp` a signer asked for.
+      if (exp - iat > SERVICE_TOKEN_TTL_SECONDS) throw errors.UNAUTHENTICATED(`the service token lives longer than ${SERVICE_TOKEN_TTL_SECONDS}s`);
       const caller: ServiceCaller = { service: issuer, userId: typeof payload.sub === 'string' ? payload.sub : undefined };
-      this.#cache.set(token, { caller, expiresAt: (payload.exp as number) * 1000 });
+      this.#cache.set(token, { caller, expiresAt: Math.min(exp, iat + SERVICE_TOKEN_TTL_SECONDS) * 1000 });
       return caller;
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw errors.UNAUTHENTICATED('the service token has expired');

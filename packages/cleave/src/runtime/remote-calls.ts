@@ -49,7 +49,8 @@ export async function wireRemoteCalls(
 
   const keySets = new Map<string, JWTVerifyGetKey>();
   const verifier = new ServiceTokenVerifier(service, (caller) => {
-    if (topology.services[caller] === undefined) return undefined;
+    // Own keys only: an issuer named "constructor" is not a service.
+    if (!Object.hasOwn(topology.services, caller)) return undefined;
     let keys = keySets.get(caller);
     if (keys === undefined) {
       // Fetched on first use and re-fetched when an unknown key id shows up (rotation).
