@@ -1,6 +1,9 @@
 import { defineApp } from 'cleave';
 import { postWithAuthor } from './gateway/post-with-author.ts';
+import { inventoryModule } from './modules/inventory/module.ts';
 import { notificationsModule } from './modules/notifications/module.ts';
+import { ordersModule } from './modules/orders/module.ts';
+import { paymentsModule } from './modules/payments/module.ts';
 import { postsModule } from './modules/posts/module.ts';
 import { users } from './modules/users/index.ts';
 import { usersModule } from './modules/users/module.ts';
@@ -9,7 +12,7 @@ import { usersModule } from './modules/users/module.ts';
 export const app = defineApp({
   name: 'saas',
   version: '0.1.0',
-  modules: [usersModule, postsModule, notificationsModule],
+  modules: [usersModule, postsModule, notificationsModule, inventoryModule, paymentsModule, ordersModule],
   gateway: {
     identity: { signup: users.register, login: users.verifyCredentials },
     aggregates: [postWithAuthor],

@@ -12,5 +12,8 @@ export const split = defineTopology({
     users: { modules: ['users'], port: 4001 },
     posts: { modules: ['posts'], port: 4002 },
     notifications: { modules: ['notifications'], port: 4003 },
+    // Orders owns the saga; inventory beside it. Payments alone, as the seed extracts it first.
+    commerce: { modules: ['orders', 'inventory'], port: 4004 },
+    payments: { modules: ['payments'], port: 4005 },
   },
 });

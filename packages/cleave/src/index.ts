@@ -37,5 +37,8 @@ export { settingsFromEnv } from './runtime/settings.ts';
 export type { ServiceSettings } from './runtime/settings.ts';
 export { startService } from './runtime/start-service.ts';
 export type { RunningService, StartServiceOptions } from './runtime/start-service.ts';
+export { defineSaga } from './saga/define-saga.ts';
+export type { AnySaga, SagaDefinition, SagaSpec, SagaStep, SagaStepContext } from './saga/define-saga.ts';
+export type { EventContext, ModuleTransaction, Subscription } from './events/subscription.ts';
 export { checkBoundaries } from './check/boundaries.ts';
 export type { BoundaryViolation, ModuleBoundary } from './check/boundaries.ts';

@@ -64,7 +64,8 @@ export function edgeSuite(target: () => Target): void {
       const paths = Object.keys(res.body.paths).sort();
       expect(paths).toEqual([
         '/api/v1/auth/login', '/api/v1/auth/logout', '/api/v1/auth/refresh', '/api/v1/auth/signup',
-        '/api/v1/posts', '/api/v1/posts/{id}', '/api/v1/users/me', '/api/v1/users/{id}',
+        '/api/v1/orders', '/api/v1/orders/{id}', '/api/v1/posts', '/api/v1/posts/{id}',
+        '/api/v1/products', '/api/v1/products/{id}', '/api/v1/users/me', '/api/v1/users/{id}',
       ]);
       expect(Object.keys(res.body.paths['/api/v1/posts/{id}']).sort()).toEqual(['delete', 'get', 'patch']);
       const create = res.body.paths['/api/v1/posts'].post;

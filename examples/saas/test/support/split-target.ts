@@ -48,7 +48,7 @@ export async function startSplit(options: TargetOptions = {}): Promise<SplitTarg
   const databaseUrls: Record<string, string> = {};
   if (options.postgresUrl) {
     // A database per module, as when each service has its own server.
-    for (const schema of ['users', 'posts', 'notifications', 'cleave_sessions']) {
+    for (const schema of ['users', 'posts', 'notifications', 'inventory', 'payments', 'orders', 'cleave_sessions']) {
       const database = await createTestDatabase(options.postgresUrl, `cleave_split_${schema}`);
       databases.push(database);
       databaseUrls[schema] = database.url;

@@ -1,10 +1,9 @@
 import { sql } from 'kysely';
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import { validationFailed } from '../errors/validation.ts';
-import type { ModuleRuntime } from '../runtime/module-runtime.ts';
+import type { ModuleRuntime, TransactionEffects } from '../runtime/module-runtime.ts';
 import { newTraceContext, parseTraceparent } from '../telemetry/trace-context.ts';
 import type { EventTables } from './event-tables.ts';
-import { publisherFor } from './publish.ts';
 import type { Subscription } from './subscription.ts';
 import { WakeableLoop } from './wakeable-loop.ts';
 
@@ -85,21 +84,20 @@ export class InboxWorker {
       if (subscription === undefined) throw new PermanentFailure(`module "${this.runtime.name}" has no handler for ${row.name}`);
       const payload = subscription.event.payload.safeParse(row.payload);
       if (!payload.success) throw new PermanentFailure(validationFailed(payload.error, `payload of ${row.name}`).message);
-      const published: string[] = [];
+      const effects: TransactionEffects = { published: [], sagas: 0 };
       await this.#db.transaction().execute(async (trx) => {
         // Re-read under lock: another worker (a second replica) may have handled it.
         const current = await trx.selectFrom('inbox').select('status').where('event_id', '=', row.event_id).forUpdate().executeTakeFirst();
         if (current?.status !== 'pending') return;
         await subscription.handler(payload.data, {
-          db: trx as never,
-          publish: publisherFor(this.runtime.name, trx as unknown as Kysely<unknown>, span.trace, published),
+          ...this.runtime.scope(trx as unknown as Transaction<unknown>, span.trace, effects),
           event: { id: row.event_id, name: row.name, publisher: row.publisher, aggregateKey: row.aggregate_key, attempt },
           trace: span.trace,
           log: this.runtime.logger.child({ traceId: span.trace.traceId, event: row.name, eventId: row.event_id }),
         });
         await trx.updateTable('inbox').set({ status: 'done', attempts: attempt, handled_at: new Date(), last_error: null }).where('event_id', '=', row.event_id).execute();
       });
-      if (published.length > 0) this.runtime.onPublished?.();
+      this.runtime.afterCommit(effects);
       span.end();
     } catch (err) {
       span.end(err);

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Migrations } from '../data/migrations.ts';
 import { subscribeFn } from '../events/subscription.ts';
 import type { SubscribeFn, Subscription } from '../events/subscription.ts';
+import type { AnySaga } from '../saga/define-saga.ts';
 import type { AnyContract, Operation } from './contract.ts';
 import type { ModuleContext } from './module-context.ts';
 
@@ -28,6 +29,8 @@ export interface ModuleSpec<C extends AnyContract, DB> {
    * subscriptions: (on) => [on(users.$events['user.updated.v1'], async ({ userId, name }, tx) => { ... })]
    */
   readonly subscriptions?: (on: SubscribeFn<DB>) => readonly Subscription<DB>[];
+  /** Sagas this module owns (started with `tx.startSaga`, resumed after a restart). */
+  readonly sagas?: readonly AnySaga[];
   /**
    * The module's folder (`import.meta.dirname`). With it, boot checks that the module's
    * code imports no other module's internals and no contract it did not declare.
@@ -42,6 +45,7 @@ export interface ModuleDefinition<C extends AnyContract = AnyContract, DB = unkn
   readonly migrations: Migrations;
   readonly handlers: Handlers<C, DB>;
   readonly subscriptions: readonly Subscription<DB>[];
+  readonly sagas: readonly AnySaga[];
   readonly dir: string | undefined;
 }
 
@@ -78,6 +82,7 @@ export function defineModule<C extends AnyContract, DB = unknown>(contract: C, s
   return Object.freeze({
     name: contract.$name,
     subscriptions,
+    sagas: spec.sagas ?? [],
     contract,
     dependsOn,
     migrations: spec.migrations ?? {},

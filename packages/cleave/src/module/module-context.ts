@@ -34,4 +34,13 @@ export interface ModuleContext<DB = unknown> extends RequestContext {
    * });
    */
   transaction<T>(fn: (tx: ModuleTransaction<DB>) => Promise<T>): Promise<T>;
+  /**
+   * Like `transaction`, but at most once per idempotency key of this call: the first
+   * outcome is stored with the writes and returned again for a repeated key. Without a
+   * key it is a plain transaction. The one line that makes an operation idempotent.
+   *
+   * @example
+   * charge: (input, ctx) => ctx.idempotent(async (tx) => { ...insert the charge...; return charge; })
+   */
+  idempotent<T>(fn: (tx: ModuleTransaction<DB>) => Promise<T>): Promise<T>;
 }

@@ -1,5 +1,8 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { publisherFor } from '../events/publish.ts';
+import type { AnySaga } from '../saga/define-saga.ts';
+import { runOnce } from '../saga/idempotency.ts';
+import { insertSaga } from '../saga/start-saga.ts';
 import type { ModuleTransaction } from '../events/subscription.ts';
 import { errors } from '../errors/framework-errors.ts';
 import { validationFailed } from '../errors/validation.ts';
@@ -12,6 +15,12 @@ import type { TraceContext } from '../telemetry/trace-context.ts';
 import type { Tracer } from '../telemetry/tracer.ts';
 import type { OperationHost } from '../transport/call-transport.ts';
 import type { CallRouter } from './call-router.ts';
+
+/** What a transaction did that needs a nudge after it commits. */
+export interface TransactionEffects {
+  readonly published: string[];
+  sagas: number;
+}
 
 type AnyHandler = (input: unknown, ctx: ModuleContext<unknown>) => Promise<unknown>;
 
@@ -39,17 +48,41 @@ export class ModuleRuntime implements OperationHost {
     this.#dependsOn = new Set(definition.dependsOn);
     this.#operations = definition.contract.$operations;
     this.#handlers = definition.handlers as unknown as Record<string, AnyHandler>;
+    this.#sagas = new Map(definition.sagas.map((saga) => [saga.name, saga]));
+    this.onPublished = undefined;
+    this.onSagaStarted = undefined;
   }
 
   /** Called after a transaction that published events commits (the relay's nudge). */
   onPublished: (() => void) | undefined;
+  /** Called after a transaction that started a saga commits (the saga runner's nudge). */
+  onSagaStarted: (() => void) | undefined;
+  readonly #sagas: ReadonlyMap<string, AnySaga>;
 
-  /** A transaction of this module's database in which events can be published (outbox). */
+  /** A transaction of this module's database in which events can be published (outbox) and sagas started. */
   async transaction<T>(trace: TraceContext, fn: (tx: ModuleTransaction<unknown>) => Promise<T>): Promise<T> {
-    const published: string[] = [];
-    const result = await this.db.transaction().execute((trx) => fn({ db: trx, publish: publisherFor(this.name, trx, trace, published) }));
-    if (published.length > 0) this.onPublished?.();
+    const effects: TransactionEffects = { published: [], sagas: 0 };
+    const result = await this.db.transaction().execute((trx) => fn(this.scope(trx, trace, effects)));
+    this.afterCommit(effects);
     return result;
+  }
+
+  /** What a handler may do inside one transaction `trx`; `effects` records what needs a nudge after commit. */
+  scope(trx: Transaction<unknown>, trace: TraceContext, effects: TransactionEffects): ModuleTransaction<unknown> {
+    return {
+      db: trx,
+      publish: publisherFor(this.name, trx, trace, effects.published),
+      startSaga: async (saga, input, options) => {
+        if (this.#sagas.get(saga.name) !== saga) throw new Error(`module "${this.name}" does not declare saga "${saga.name}" in its sagas`);
+        effects.sagas++;
+        return insertSaga(trx, saga, input, options?.id);
+      },
+    };
+  }
+
+  afterCommit(effects: TransactionEffects): void {
+    if (effects.published.length > 0) this.onPublished?.();
+    if (effects.sagas > 0) this.onSagaStarted?.();
   }
 
   dependsOn(module: string): boolean {
@@ -72,7 +105,7 @@ export class ModuleRuntime implements OperationHost {
     // One async frame on the untraced path: each extra await layer costs ~35 ns a call.
     const span = this.tracer.enabled ? this.tracer.startSpan(op.id, ctx.trace, 'server', { 'cleave.module': this.name, 'cleave.caller': ctx.caller }) : undefined;
     try {
-      const result = await handler(parsed.data, new HandlerContext(this, ctx, span ? span.trace : ctx.trace));
+      const result = await handler(parsed.data, new HandlerContext(this, op.id, ctx, span ? span.trace : ctx.trace));
       const output = op.output.safeParse(result);
       if (!output.success) {
         // The callee broke its own contract: a bug on this side, not the caller's fault.
@@ -97,10 +130,12 @@ class HandlerContext implements ModuleContext<unknown> {
   readonly deadline: number;
   readonly idempotencyKey: string | undefined;
   readonly #runtime: ModuleRuntime;
+  readonly #operation: string;
   #log: Logger | undefined;
 
-  constructor(runtime: ModuleRuntime, request: RequestContext, trace: TraceContext) {
+  constructor(runtime: ModuleRuntime, operation: string, request: RequestContext, trace: TraceContext) {
     this.#runtime = runtime;
+    this.#operation = operation;
     this.trace = trace;
     this.user = request.user;
     this.caller = request.caller;
@@ -124,6 +159,13 @@ class HandlerContext implements ModuleContext<unknown> {
 
   transaction<T>(fn: (tx: ModuleTransaction<unknown>) => Promise<T>): Promise<T> {
     return this.#runtime.transaction(this.trace, fn);
+  }
+
+  idempotent<T>(fn: (tx: ModuleTransaction<unknown>) => Promise<T>): Promise<T> {
+    if (this.idempotencyKey === undefined) return this.transaction(fn);
+    // Keys are scoped by end user: two users who pick the same key never share an outcome.
+    const key = this.user === undefined ? this.idempotencyKey : `${this.user.id}:${this.idempotencyKey}`;
+    return runOnce(this.#runtime.db, this.#operation, key, (body) => this.transaction(body), fn);
   }
 
   call<Op extends AnyOperation>(op: Op, input: OperationInput<Op>, options?: CallOptions): Promise<OperationOutput<Op>> {

@@ -27,6 +27,8 @@ import type { AppDefinition } from './define-app.ts';
 import { listen } from './http-server.ts';
 import { EVENT_TABLES_MIGRATION_TABLE, eventTableMigrations } from '../events/event-tables.ts';
 import { startEventRuntime } from '../events/event-runtime.ts';
+import { SagaRunner } from '../saga/saga-runner.ts';
+import { SAGA_MIGRATION_TABLE, sagaTableMigrations } from '../saga/saga-tables.ts';
 import type { EventRuntime } from '../events/event-runtime.ts';
 import { chooseEventTransport } from './event-transport-choice.ts';
 import { createInternalServer } from '../transport/internal-server.ts';
@@ -107,8 +109,9 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     const modules = new Map<string, ModuleRuntime>();
     for (const definition of hosted) {
       const database = await open(definition.name, definition.migrations);
-      const applied = await migrateModule(database.db, definition.name, eventTableMigrations, EVENT_TABLES_MIGRATION_TABLE);
-      if (applied.length) logger.info({ module: definition.name, applied }, 'event tables migrated');
+      // The framework's own tables (outbox, inbox; sagas, idempotency keys), in their own migration histories.
+      await migrateModule(database.db, definition.name, eventTableMigrations, EVENT_TABLES_MIGRATION_TABLE);
+      await migrateModule(database.db, definition.name, sagaTableMigrations, SAGA_MIGRATION_TABLE);
       const runtime = new ModuleRuntime(definition, database.db, logger, tracer, router);
       modules.set(definition.name, runtime);
       router.register(definition.name, new InProcessTransport(runtime));
@@ -123,6 +126,13 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       logger,
     );
     closers.push(() => events.stop());
+    for (const definition of hosted.filter((d) => d.sagas.length > 0)) {
+      const runtime = modules.get(definition.name) as ModuleRuntime;
+      const runner = new SagaRunner(runtime, definition.sagas);
+      runtime.onSagaStarted = () => runner.wake();
+      runner.start(); // resumes sagas left unfinished by a previous run
+      closers.push(() => runner.stop());
+    }
 
     let draining = false;
     const isReady = async () => {

@@ -1,0 +1,54 @@
+import { defineSaga } from 'cleave';
+import type { Kysely } from 'kysely';
+import { inventory } from '../../inventory/index.ts';
+import { payments } from '../../payments/index.ts';
+import type { OrdersDb } from '../db/schema.ts';
+import { orders } from '../index.ts';
+import { CreateOrderSagaInput } from '../types/order.ts';
+
+interface Reserved {
+  readonly totalCents: number;
+  readonly currency: string;
+}
+
+/**
+ * The seed's hardest case, without a distributed transaction: reserve inventory →
+ * charge payment → confirm the order (commit the stock). A refusal undoes what was
+ * done, in reverse: refund the charge, release the reservation.
+ */
+export const createOrderSaga = defineSaga('createOrder', {
+  input: CreateOrderSagaInput,
+  steps: [
+    {
+      name: 'reserveInventory',
+      action: (s) => s.call(inventory.reserve, { orderId: s.input.orderId, lines: s.input.lines }),
+      compensate: (s) => s.call(inventory.release, { orderId: s.input.orderId }),
+    },
+    {
+      name: 'chargePayment',
+      action: (s) => {
+        const reserved = s.results.reserveInventory as Reserved;
+        return s.call(payments.charge, { orderId: s.input.orderId, amountCents: reserved.totalCents, currency: reserved.currency, token: s.input.paymentToken });
+      },
+      compensate: (s) => s.call(payments.refund, { orderId: s.input.orderId }),
+      timeoutMs: 5_000,
+    },
+    {
+      name: 'confirmOrder',
+      action: (s) => s.call(inventory.commit, { orderId: s.input.orderId }),
+    },
+  ],
+  async onCompleted(input, results, tx) {
+    const reserved = results.reserveInventory as Reserved;
+    await (tx.db as unknown as Kysely<OrdersDb>)
+      .updateTable('orders')
+      .set({ status: 'completed', total_cents: reserved.totalCents, currency: reserved.currency, updated_at: new Date() })
+      .where('id', '=', input.orderId)
+      .execute();
+    await tx.publish(orders.$events['order.completed.v1'], { orderId: input.orderId, userId: input.userId, totalCents: reserved.totalCents, currency: reserved.currency });
+  },
+  async onFailed(input, reason, tx) {
+    await (tx.db as unknown as Kysely<OrdersDb>).updateTable('orders').set({ status: 'failed', failure_reason: reason, updated_at: new Date() }).where('id', '=', input.orderId).execute();
+    await tx.publish(orders.$events['order.failed.v1'], { orderId: input.orderId, userId: input.userId, reason });
+  },
+});

@@ -1,0 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import type { Handlers } from 'cleave';
+import type { PaymentsDb } from '../db/schema.ts';
+import type { payments } from '../index.ts';
+import { simulatedProvider } from '../lib/payment-provider.ts';
+
+const provider = simulatedProvider();
+
+export const handlers: Handlers<typeof payments, PaymentsDb> = {
+  charge({ orderId, amountCents, currency, token }, ctx) {
+    // One line makes it idempotent: the first outcome for this key is stored and replayed.
+    return ctx.idempotent(async (tx) => {
+      const signal = AbortSignal.timeout(Math.max(0, ctx.deadline - Date.now()));
+      const { providerRef } = await provider.charge({ token, amountCents, currency, idempotencyKey: ctx.idempotencyKey ?? orderId }, signal);
+      const row = await tx.db
+        .insertInto('charges')
+        .values({ id: randomUUID(), order_id: orderId, amount_cents: amountCents, currency, status: 'captured', refunded_cents: 0, provider_ref: providerRef, created_at: new Date() })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return { chargeId: row.id, orderId, amountCents, currency, status: 'captured' as const };
+    });
+  },
+
+  refund({ orderId }, ctx) {
+    return ctx.transaction(async (tx) => {
+      const charge = await tx.db.selectFrom('charges').selectAll().where('order_id', '=', orderId).forUpdate().executeTakeFirst();
+      if (!charge) return { refunded: false, amountCents: 0 };
+      if (charge.status === 'captured') {
+        await tx.db.updateTable('charges').set({ status: 'refunded', refunded_cents: charge.amount_cents }).where('id', '=', charge.id).execute();
+      }
+      return { refunded: true, amountCents: charge.amount_cents };
+    });
+  },
+};
