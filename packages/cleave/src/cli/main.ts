@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerCheck } from './commands/check.ts';
 import { registerEvents } from './commands/events.ts';
+import { registerSaga } from './commands/saga.ts';
 import { registerStart } from './commands/start.ts';
 
 const program = new Command('cleave')
@@ -11,6 +12,7 @@ const program = new Command('cleave')
 registerStart(program);
 registerCheck(program);
 registerEvents(program);
+registerSaga(program);
 
 try {
   await program.parseAsync();
