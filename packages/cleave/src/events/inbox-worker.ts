@@ -6,6 +6,7 @@ import { newTraceContext, parseTraceparent } from '../telemetry/trace-context.ts
 import type { EventTables } from './event-tables.ts';
 import type { Subscription } from './subscription.ts';
 import { WakeableLoop } from './wakeable-loop.ts';
+import type { PassResult } from './wakeable-loop.ts';
 
 type InboxRow = Selectable<EventTables['inbox']>;
 
@@ -26,8 +27,7 @@ export interface InboxWorkerOptions {
  * the last attempt the event is dead-lettered (status `dead`), and later events of its
  * aggregate proceed.
  */
-export class InboxWorker {
-  readonly #loop: WakeableLoop;
+export class InboxWorker extends WakeableLoop {
   readonly #subscriptions: ReadonlyMap<string, Subscription>;
   readonly #db: Kysely<EventTables>;
 
@@ -36,27 +36,17 @@ export class InboxWorker {
     subscriptions: readonly Subscription[],
     private readonly options: InboxWorkerOptions = {},
   ) {
+    super(options.idleMs ?? 250, (err) => runtime.logger.warn({ err }, 'inbox worker: a pass failed; will retry'));
     this.#db = runtime.db as Kysely<EventTables>;
     this.#subscriptions = new Map(subscriptions.map((s) => [s.event.name, s]));
-    this.#loop = new WakeableLoop(() => this.workOnce(), options.idleMs ?? 250, (err) =>
-      runtime.logger.warn({ err }, 'inbox worker: a pass failed; will retry'),
-    );
   }
 
-  start(): void {
-    this.#loop.start();
-  }
-
-  wake(): void {
-    this.#loop.wake();
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
+  protected pass(): Promise<PassResult> {
+    return this.workOnce();
   }
 
   /** Handles the due head of each aggregate once; reports whether it did anything, and when to look next. */
-  async workOnce(): Promise<{ worked: boolean; nextInMs?: number }> {
+  async workOnce(): Promise<PassResult> {
     const heads = await sql<InboxRow>`
       select distinct on (publisher, aggregate_key) *
       from inbox where status = 'pending'

@@ -4,6 +4,7 @@ import type { EventEnvelope } from './event-envelope.ts';
 import type { EventTables } from './event-tables.ts';
 import type { EventTransport } from './event-transport.ts';
 import { WakeableLoop } from './wakeable-loop.ts';
+import type { PassResult } from './wakeable-loop.ts';
 
 export interface OutboxRelayOptions {
   readonly batchSize?: number;
@@ -15,8 +16,7 @@ export interface OutboxRelayOptions {
  * order, marking them published only after the transport accepted them. A crash in
  * between republishes them; the subscribers' inboxes drop the duplicates.
  */
-export class OutboxRelay {
-  readonly #loop: WakeableLoop;
+export class OutboxRelay extends WakeableLoop {
 
   constructor(
     private readonly module: string,
@@ -25,23 +25,11 @@ export class OutboxRelay {
     logger: Logger,
     private readonly options: OutboxRelayOptions = {},
   ) {
-    this.#loop = new WakeableLoop(
-      async () => ({ worked: (await this.relayOnce()) > 0 }),
-      options.idleMs ?? 250,
-      (err) => logger.warn({ err, module }, 'outbox relay: publishing failed; will retry'),
-    );
+    super(options.idleMs ?? 250, (err) => logger.warn({ err, module }, 'outbox relay: publishing failed; will retry'));
   }
 
-  start(): void {
-    this.#loop.start();
-  }
-
-  wake(): void {
-    this.#loop.wake();
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
+  protected async pass(): Promise<PassResult> {
+    return { worked: (await this.relayOnce()) > 0 };
   }
 
   /** Publishes one batch; returns how many events it published. */

@@ -1,19 +1,27 @@
+/** What one pass of a loop reports: whether it found work, and when work is next due. */
+export interface PassResult {
+  readonly worked: boolean;
+  readonly nextInMs?: number;
+}
+
 /**
- * A background loop that runs `step` until it reports no work, then sleeps until woken
- * or until `idleMs` passes. Both the outbox relay and the inbox worker are such loops:
- * nudged right after a commit for low latency, polling as a safety net.
+ * A background loop that runs `pass` until it reports no work, then sleeps until woken
+ * or until `idleMs` passes. The outbox relay, the inbox worker and the saga runner are
+ * such loops: nudged right after a commit for low latency, polling as a safety net.
  */
-export class WakeableLoop {
+export abstract class WakeableLoop {
   #running = false;
   #wake: (() => void) | undefined;
   #done: Promise<void> | undefined;
   #pending = false;
 
   constructor(
-    private readonly step: () => Promise<{ worked: boolean; nextInMs?: number }>,
     private readonly idleMs: number,
     private readonly onError: (err: unknown) => void,
   ) {}
+
+  /** One pass over the work. */
+  protected abstract pass(): Promise<PassResult>;
 
   start(): void {
     if (this.#running) return;
@@ -38,7 +46,7 @@ export class WakeableLoop {
       let sleepMs = this.idleMs;
       this.#pending = false;
       try {
-        const { worked, nextInMs } = await this.step();
+        const { worked, nextInMs } = await this.pass();
         failures = 0;
         if (worked) continue;
         if (nextInMs !== undefined) sleepMs = Math.max(0, Math.min(sleepMs, nextInMs));

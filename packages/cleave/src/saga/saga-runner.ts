@@ -3,6 +3,7 @@ import type { Kysely, Selectable, Transaction } from 'kysely';
 import { CleaveError } from '../errors/cleave-error.ts';
 import { errors } from '../errors/framework-errors.ts';
 import { WakeableLoop } from '../events/wakeable-loop.ts';
+import type { PassResult } from '../events/wakeable-loop.ts';
 import type { AnyOperation } from '../module/contract.ts';
 import type { ModuleRuntime, TransactionEffects } from '../runtime/module-runtime.ts';
 import { newTraceContext } from '../telemetry/trace-context.ts';
@@ -28,8 +29,7 @@ const DEFAULT_STEP_TIMEOUT_MS = 10_000;
  * before the crash is called again with the same idempotency key, and the callee
  * returns its first result. Sagas are leased, so several replicas can share the work.
  */
-export class SagaRunner {
-  readonly #loop: WakeableLoop;
+export class SagaRunner extends WakeableLoop {
   readonly #db: Kysely<SagaTables>;
   readonly #sagas: ReadonlyMap<string, AnySaga>;
 
@@ -38,25 +38,17 @@ export class SagaRunner {
     sagas: readonly AnySaga[],
     private readonly options: SagaRunnerOptions = {},
   ) {
+    super(options.idleMs ?? 250, (err) => runtime.logger.warn({ err }, 'saga runner: a pass failed; will retry'));
     this.#db = runtime.db as Kysely<SagaTables>;
     this.#sagas = new Map(sagas.map((s) => [s.name, s]));
-    this.#loop = new WakeableLoop(() => this.runOnce(), options.idleMs ?? 250, (err) => runtime.logger.warn({ err }, 'saga runner: a pass failed; will retry'));
   }
 
-  start(): void {
-    this.#loop.start();
-  }
-
-  wake(): void {
-    this.#loop.wake();
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
+  protected pass(): Promise<PassResult> {
+    return this.runOnce();
   }
 
   /** Advances every due saga as far as it can go now. */
-  async runOnce(): Promise<{ worked: boolean; nextInMs?: number }> {
+  async runOnce(): Promise<PassResult> {
     const now = new Date();
     const due = await this.#db
       .selectFrom('sagas')
