@@ -20,10 +20,17 @@ export function asCleaveError(err: unknown): CleaveError {
   return err instanceof CleaveError ? err : errors.INTERNAL();
 }
 
+/** Members of a problem that details may not overwrite; details using these names travel under `details`. */
+export const RESERVED_PROBLEM_MEMBERS: ReadonlySet<string> = new Set(['type', 'title', 'status', 'detail', 'instance', 'code', 'traceId', 'details']);
+
 export function toProblem(err: CleaveError, traceId: string, instance?: string): ProblemDetails {
+  // Details become RFC 9457 extension members; a key that clashes with a standard member
+  // is kept (losslessly) in a nested `details` object instead of overwriting it.
+  const extensions: Record<string, unknown> = {};
+  const clashing: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(err.details ?? {})) (RESERVED_PROBLEM_MEMBERS.has(key) ? clashing : extensions)[key] = value;
   return {
-    // Extension members first: details can't overwrite the standard members below.
-    ...err.details,
+    ...extensions,
     // A stable, dereferenceable-by-convention URI per code; clients should match on `code`.
     type: `urn:cleave:error:${err.code}`,
     title: err.title,
@@ -32,6 +39,7 @@ export function toProblem(err: CleaveError, traceId: string, instance?: string):
     ...(instance === undefined ? {} : { instance }),
     code: err.code,
     traceId,
+    ...(Object.keys(clashing).length ? { details: clashing } : {}),
   };
 }
 

@@ -4,7 +4,9 @@ import type { AnySaga } from '../saga/define-saga.ts';
 import { runOnce } from '../saga/idempotency.ts';
 import { insertSaga } from '../saga/start-saga.ts';
 import type { ModuleTransaction } from '../events/subscription.ts';
+import { CleaveError } from '../errors/cleave-error.ts';
 import { errors } from '../errors/framework-errors.ts';
+import { withDeadline } from './with-deadline.ts';
 import { validationFailed } from '../errors/validation.ts';
 import type { AnyOperation, OperationInput, OperationOutput } from '../module/contract.ts';
 import type { AnyModule } from '../module/define-module.ts';
@@ -117,7 +119,10 @@ export class ModuleRuntime implements OperationHost {
       return output.data;
     } catch (err) {
       span?.end(err);
-      throw err;
+      if (err instanceof CleaveError) throw err;
+      // A bug in the handler: the caller gets what it would get over HTTP, a 500 that reveals nothing.
+      this.logger.error({ err, operation: op.id }, 'operation failed');
+      throw errors.INTERNAL(undefined, undefined, err);
     }
   }
 }
@@ -183,6 +188,8 @@ class HandlerContext implements ModuleContext<unknown> {
       deadline: timeout === undefined ? this.deadline : Math.min(this.deadline, Date.now() + timeout),
       idempotencyKey: options?.idempotencyKey,
     };
-    return runtime.router.dispatch(op, input, child) as Promise<OperationOutput<Op>>;
+    const call = runtime.router.dispatch(op, input, child) as Promise<OperationOutput<Op>>;
+    // An explicit timeout is a promise to the caller: keep it on every transport.
+    return timeout === undefined ? call : withDeadline(call, child.deadline, op.id);
   }
 }

@@ -6,6 +6,7 @@ import { WakeableLoop } from '../events/wakeable-loop.ts';
 import type { PassResult } from '../events/wakeable-loop.ts';
 import type { AnyOperation } from '../module/contract.ts';
 import type { ModuleRuntime, TransactionEffects } from '../runtime/module-runtime.ts';
+import { withDeadline } from '../runtime/with-deadline.ts';
 import { newTraceContext } from '../telemetry/trace-context.ts';
 import type { AnySaga, SagaStep, SagaStepContext } from './define-saga.ts';
 import type { SagaTables } from './saga-tables.ts';
@@ -175,13 +176,9 @@ export class SagaRunner extends WakeableLoop {
         }
         const span = runtime.tracer.startSpan(`saga ${row.name}.${step.name}${compensating ? ' (compensate)' : ''}`, trace, 'internal', { 'cleave.saga_id': row.id });
         try {
-          const output = await runtime.router.dispatch(op, input, {
-            trace: span.trace,
-            user: undefined,
-            caller: runtime.name,
-            deadline: Date.now() + (step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS),
-            idempotencyKey: key,
-          });
+          const deadline = Date.now() + (step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS);
+          const call = runtime.router.dispatch(op, input, { trace: span.trace, user: undefined, caller: runtime.name, deadline, idempotencyKey: key });
+          const output = await withDeadline(call, deadline, `${row.name}.${step.name}`);
           span.end();
           return output;
         } catch (err) {

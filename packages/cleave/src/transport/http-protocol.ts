@@ -18,7 +18,8 @@ export const headers = {
   deadline: 'cleave-deadline-ms',
   /** The calling module, for logs and spans (authorization is by the token's service). */
   caller: 'cleave-caller',
-  idempotencyKey: 'idempotency-key',
+  /** Percent-encoded: HTTP header values are Latin-1, idempotency keys are any text. */
+  idempotencyKey: 'cleave-idempotency-key',
 } as const;
 
 export function callPath(module: string, operation: string): string {
@@ -28,7 +29,9 @@ export function callPath(module: string, operation: string): string {
 /** Rebuilds the callee's typed error from its problem details, so callers match on `code`. */
 export function errorFromProblem(status: number, body: unknown): CleaveError {
   if (body && typeof body === 'object' && typeof (body as { code?: unknown }).code === 'string') {
-    const { code, title, detail, type: _type, status: _status, instance: _instance, traceId: _traceId, ...details } = body as Record<string, unknown>;
+    const { code, title, detail, type: _type, status: _status, instance: _instance, traceId: _traceId, details: clashing, ...extensions } = body as Record<string, unknown>;
+    // The inverse of toProblem: extension members plus the clashing keys it nested.
+    const details = { ...extensions, ...(clashing && typeof clashing === 'object' ? (clashing as Record<string, unknown>) : {}) };
     return new CleaveError({
       code: code as string,
       status,

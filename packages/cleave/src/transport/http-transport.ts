@@ -45,11 +45,13 @@ export class HttpTransport implements CallTransport {
   }
 
   /** Current circuit state, for readiness and the dashboard. */
-  get circuitState(): string {
-    return String(this.#policies.breaker.state);
+  get circuitState(): 'closed' | 'open' | 'half-open' | 'isolated' {
+    return (['closed', 'open', 'half-open', 'isolated'] as const)[this.#policies.breaker.state] ?? 'closed';
   }
 
   async invoke(op: AnyOperation, input: unknown, ctx: RequestContext): Promise<unknown> {
+    // Checked before the breaker: a call that never leaves must not count as a probe.
+    if (ctx.deadline <= Date.now()) throw errors.DEADLINE_EXCEEDED(`no time left to call ${op.id}`);
     const span = this.#options.tracer.startSpan(op.id, ctx.trace, 'client', { 'cleave.transport': 'http', 'cleave.target': this.#options.service });
     try {
       const policy = op.idempotent ? this.#policies.idempotent : this.#policies.once;
@@ -74,7 +76,7 @@ export class HttpTransport implements CallTransport {
       [headers.deadline]: String(remaining),
       [headers.caller]: ctx.caller,
     };
-    if (ctx.idempotencyKey !== undefined) requestHeaders[headers.idempotencyKey] = ctx.idempotencyKey;
+    if (ctx.idempotencyKey !== undefined) requestHeaders[headers.idempotencyKey] = encodeURIComponent(ctx.idempotencyKey);
     let response;
     try {
       response = await this.#pool.request({
@@ -85,6 +87,9 @@ export class HttpTransport implements CallTransport {
         signal: AbortSignal.timeout(remaining),
       });
     } catch (err) {
+      // Only failures of the link are transport failures; a request undici refuses to
+      // send (a bad header, say) is a bug here and must not trip the target's circuit.
+      if (!isTimeout(err) && !isNetworkError(err)) throw errors.INTERNAL(undefined, undefined, err);
       if (isTimeout(err)) {
         // A callee that hangs counts against its circuit like one that is down.
         const timedOut = errors.DEADLINE_EXCEEDED(`${op.id} did not answer within ${remaining} ms`);
@@ -94,8 +99,11 @@ export class HttpTransport implements CallTransport {
       throw new TransportFailure(`${this.#options.service} could not be reached: ${(err as Error).message}`, true, { cause: err });
     }
     const text = await response.body.text();
-    const body: unknown = text ? JSON.parse(text) : undefined;
-    if (response.statusCode === 200) return body;
+    const body = parseJson(text);
+    if (response.statusCode === 200) {
+      if (body === undefined && text !== '') throw errors.INTERNAL(`${op.id} answered 200 with a body that is not JSON`);
+      return body;
+    }
     const error = errorFromProblem(response.statusCode, body);
     if (UNAVAILABLE_STATUSES.has(response.statusCode) && error.code !== errors.DEADLINE_EXCEEDED.code) {
       throw new TransportFailure(`${this.#options.service} is unavailable (${response.statusCode} ${error.code})`, response.statusCode === 503, { cause: error });
@@ -123,4 +131,21 @@ export class HttpTransport implements CallTransport {
 function isTimeout(err: unknown): boolean {
   const name = (err as { name?: string } | undefined)?.name;
   return name === 'TimeoutError' || name === 'AbortError';
+}
+
+// Codes of failures to reach the target or of a connection lost mid-call.
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+function isNetworkError(err: unknown): boolean {
+  const code = (err as { code?: string; cause?: { code?: string } } | undefined)?.code ?? (err as { cause?: { code?: string } } | undefined)?.cause?.code;
+  return code !== undefined && NETWORK_CODES.has(code);
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined; // a proxy's HTML error page, say
+  }
 }

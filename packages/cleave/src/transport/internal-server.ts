@@ -109,10 +109,19 @@ export function createInternalServer(options: InternalServerOptions): Hono {
       caller: c.req.header(headers.caller) ?? caller.service,
       // A missing or absurd budget gets the service's cap, so no call runs unbounded.
       deadline: Date.now() + (Number.isFinite(budget) && budget > 0 ? Math.min(budget, options.maxDeadlineMs) : options.maxDeadlineMs),
-      idempotencyKey: c.req.header(headers.idempotencyKey),
+      idempotencyKey: decodeKey(c.req.header(headers.idempotencyKey)),
     };
     const output = await host.handle(c.req.param('operation'), input, ctx);
     return c.json(output as object);
   });
   return app;
+}
+
+function decodeKey(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw errors.VALIDATION_FAILED('the idempotency key header is not percent-encoded');
+  }
 }
