@@ -14,7 +14,7 @@ export const postsModule = defineModule<typeof posts, PostsDb>(posts, {
   // The seed's eventual consistency: a rename reaches every post of the author.
   subscriptions: (on) => [
     on(users.$events['user.updated.v1'], async ({ userId, name }, tx) => {
-      await renameAuthor(tx.db, userId, name);
+      await renameAuthor(tx.db, userId, name, tx.event.seq);
     }),
   ],
   dir: import.meta.dirname,

@@ -81,7 +81,7 @@ export class InboxWorker extends WakeableLoop {
         if (current?.status !== 'pending') return;
         await subscription.handler(payload.data, {
           ...this.runtime.scope(trx as unknown as Transaction<unknown>, span.trace, effects),
-          event: { id: row.event_id, name: row.name, publisher: row.publisher, aggregateKey: row.aggregate_key, attempt },
+          event: { id: row.event_id, name: row.name, publisher: row.publisher, aggregateKey: row.aggregate_key, seq: String(row.seq), attempt },
           trace: span.trace,
           log: this.runtime.logger.child({ traceId: span.trace.traceId, event: row.name, eventId: row.event_id }),
         });

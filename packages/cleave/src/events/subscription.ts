@@ -20,7 +20,8 @@ export interface ModuleTransaction<DB> {
 
 /** What an event handler gets: the delivered event, and a transaction that also marks it handled. */
 export interface EventContext<DB> extends ModuleTransaction<DB> {
-  readonly event: { readonly id: string; readonly name: string; readonly publisher: string; readonly aggregateKey: string; readonly attempt: number };
+  /** `seq`: the publisher's outbox sequence; it grows with each event of one aggregate (a late redelivery has a lower one). */
+  readonly event: { readonly id: string; readonly name: string; readonly publisher: string; readonly aggregateKey: string; readonly seq: string; readonly attempt: number };
   readonly trace: TraceContext;
   readonly log: Logger;
 }

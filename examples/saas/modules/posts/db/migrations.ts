@@ -28,4 +28,10 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  '0003_authors_seq': {
+    // The seq of the user.updated.v1 event that set the name: an older event delivered late must not win.
+    async up(db) {
+      await db.schema.alterTable('authors').addColumn('seq', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 };

@@ -16,5 +16,7 @@ export interface PostsDb {
   authors: {
     author_id: string;
     name: string;
+    /** The publisher's seq of the event that set `name` (bigint, read as a string). */
+    seq: ColumnType<string, string | undefined, string>;
   };
 }

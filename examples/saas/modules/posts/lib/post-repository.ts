@@ -72,8 +72,18 @@ export async function deleteOwnPost(db: Kysely<PostsDb>, id: string, authorId: s
   return result.numDeletedRows > 0n;
 }
 
-/** Copies an author's new name onto their posts (denormalised, kept fresh by events). */
-export async function renameAuthor(db: Kysely<PostsDb>, authorId: string, name: string): Promise<void> {
-  await db.insertInto('authors').values({ author_id: authorId, name }).onConflict((oc) => oc.column('author_id').doUpdateSet({ name })).execute();
+/**
+ * Copies an author's new name onto their posts (denormalised, kept fresh by events), unless
+ * a newer rename (higher publisher seq) has already been applied: a transport may redeliver
+ * an old event after newer ones, and the last event handled must not be the one that wins.
+ */
+export async function renameAuthor(db: Kysely<PostsDb>, authorId: string, name: string, seq: string): Promise<void> {
+  const applied = await db
+    .insertInto('authors')
+    .values({ author_id: authorId, name, seq })
+    .onConflict((oc) => oc.column('author_id').doUpdateSet({ name, seq }).where('authors.seq', '<', seq))
+    .returning('author_id')
+    .executeTakeFirst();
+  if (applied === undefined) return;
   await db.updateTable('posts').set({ author_name: name }).where('author_id', '=', authorId).execute();
 }
