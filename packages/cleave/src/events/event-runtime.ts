@@ -5,7 +5,7 @@ import type { EventTables } from './event-tables.ts';
 import type { EventTransport } from './event-transport.ts';
 import { InboxWorker } from './inbox-worker.ts';
 import type { InboxWorkerOptions } from './inbox-worker.ts';
-import { acceptIntoInbox } from './inbox-writer.ts';
+import { acceptIntoInbox, storedPosition } from './inbox-writer.ts';
 import { OutboxRelay } from './outbox-relay.ts';
 import type { Subscription } from './subscription.ts';
 
@@ -35,9 +35,12 @@ export async function startEventRuntime(modules: readonly HostedEventModule[], t
     const worker = new InboxWorker(runtime, subscriptions, workerOptions);
     workers.set(runtime.name, worker);
     const db = runtime.db as Kysely<EventTables>;
-    await transport.subscribe(runtime.name, subscriptions.map((s) => s.event.name), async (events) => {
-      await acceptIntoInbox(db, events);
-      worker.wake();
+    await transport.subscribe(runtime.name, subscriptions.map((s) => s.event.name), {
+      accept: async (events, cursor) => {
+        await acceptIntoInbox(db, events, cursor);
+        worker.wake();
+      },
+      position: (source) => storedPosition(db, source),
     });
     worker.start();
   }

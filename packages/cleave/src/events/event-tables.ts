@@ -35,6 +35,11 @@ export interface EventTables {
     received_at: ColumnType<Date, Date | undefined, never>;
     handled_at: Date | null;
   };
+  /** How far this module has read a broker stream (NATS): stored with the inbox rows it led to. */
+  inbox_cursors: {
+    source: string;
+    position: string;
+  };
 }
 
 export const EVENT_TABLES_MIGRATION_TABLE = 'cleave_event_migrations';
@@ -74,6 +79,15 @@ export const eventTableMigrations: Migrations = {
         .execute();
       // The worker's query: the oldest pending event of each aggregate.
       await sql`create index inbox_pending on inbox (publisher, aggregate_key, seq) where status = 'pending'`.execute(db);
+    },
+  },
+  '0002_inbox_cursors': {
+    async up(db) {
+      await db.schema
+        .createTable('inbox_cursors')
+        .addColumn('source', 'text', (c) => c.primaryKey())
+        .addColumn('position', 'bigint', (c) => c.notNull())
+        .execute();
     },
   },
 };

@@ -2,7 +2,7 @@ import { Pool } from 'undici';
 import type { ServiceTokenIssuer } from '../../auth/service-tokens.ts';
 import { errorFromProblem } from '../../transport/http-protocol.ts';
 import type { EventEnvelope } from '../event-envelope.ts';
-import type { AcceptEvents, EventTransport } from '../event-transport.ts';
+import type { EventTransport, InboxSink } from '../event-transport.ts';
 import { LocalSubscribers } from './local-subscribers.ts';
 
 export const EVENTS_PATH = '/_cleave/events';
@@ -52,8 +52,8 @@ export class HttpEventTransport implements EventTransport {
     return this.#local.deliver(events);
   }
 
-  async subscribe(module: string, names: readonly string[], accept: AcceptEvents): Promise<void> {
-    this.#local.add(module, names, accept);
+  async subscribe(module: string, names: readonly string[], inbox: InboxSink): Promise<void> {
+    this.#local.add(module, names, inbox.accept);
   }
 
   async close(): Promise<void> {

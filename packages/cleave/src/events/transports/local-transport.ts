@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '../event-envelope.ts';
-import type { AcceptEvents, EventTransport } from '../event-transport.ts';
+import type { EventTransport, InboxSink } from '../event-transport.ts';
 import { LocalSubscribers } from './local-subscribers.ts';
 
 /**
@@ -15,8 +15,8 @@ export class LocalEventTransport implements EventTransport {
     return this.#subscribers.deliver(events);
   }
 
-  async subscribe(module: string, names: readonly string[], accept: AcceptEvents): Promise<void> {
-    this.#subscribers.add(module, names, accept);
+  async subscribe(module: string, names: readonly string[], inbox: InboxSink): Promise<void> {
+    this.#subscribers.add(module, names, inbox.accept);
   }
 
   async close(): Promise<void> {

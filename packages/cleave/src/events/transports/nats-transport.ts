@@ -1,10 +1,10 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { Consumer, JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { connect, nanos } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { EventEnvelope } from '../event-envelope.ts';
-import type { AcceptEvents, EventTransport } from '../event-transport.ts';
+import type { EventTransport, InboxSink } from '../event-transport.ts';
 
 export interface NatsEventTransportOptions {
   readonly url: string;
@@ -22,11 +22,10 @@ const token = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_');
 
 /**
  * NATS JetStream, the distributed default. The relay publishes each event with its id
- * as the message id (the broker drops a republished duplicate); every subscribing
- * module has a durable pull consumer per publisher, and acks a batch only after it is
- * committed to the module's inbox. Subjects are `cleave.<app>.<publisher>.<event>`;
- * one consumer reads one publisher in order (filtering per publisher keeps the order of
- * each aggregate, and works on NATS 2.9, which has no multi-subject filters).
+ * as the message id (the broker drops a republished duplicate). Each subscribing module
+ * reads each publisher's subject in stream order from a position it stores with its
+ * inbox rows. Subjects are `cleave.<app>.<publisher>.<event>`; one reader per publisher
+ * keeps the order of each aggregate, and works on NATS 2.9 (no multi-subject filters).
  */
 export class NatsEventTransport implements EventTransport {
   readonly kind = 'nats';
@@ -69,7 +68,7 @@ export class NatsEventTransport implements EventTransport {
     await Promise.all(events.map((e) => js.publish(this.subject(publisher, e.name), JSON.stringify(e), { msgID: e.id, timeout: 5_000 })));
   }
 
-  async subscribe(module: string, names: readonly string[], accept: AcceptEvents): Promise<void> {
+  async subscribe(module: string, names: readonly string[], inbox: InboxSink): Promise<void> {
     const byPublisher = new Map<string, Set<string>>();
     for (const name of names) {
       const publisher = this.#options.publisherOf(name);
@@ -77,48 +76,61 @@ export class NatsEventTransport implements EventTransport {
       byPublisher.set(publisher, (byPublisher.get(publisher) ?? new Set()).add(name));
     }
     for (const [publisher, wanted] of byPublisher) {
-      const durable = `${token(this.#options.app)}_${token(module)}_from_${token(publisher)}`;
-      await this.#jsm!.consumers.add(this.#stream, {
-        durable_name: durable,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        filter_subject: `cleave.${token(this.#options.app)}.${token(publisher)}.>`,
-        ack_wait: nanos(30_000),
-        max_deliver: -1,
-      }).catch(async (err: unknown) => {
-        if (!(await this.#jsm?.consumers.info(this.#stream, durable).then(() => true, () => false))) throw err;
-      });
-      this.#loops.push(this.#consume(module, durable, wanted, accept));
+      this.#loops.push(this.#consume(module, publisher, wanted, inbox));
     }
   }
 
-  async #consume(module: string, durable: string, wanted: ReadonlySet<string>, accept: AcceptEvents): Promise<void> {
-    const log = this.#options.logger.child({ module, consumer: durable });
+  /**
+   * Reads one publisher's subject in stream order from the position stored in the
+   * module's database, and stores each batch in the inbox together with the new
+   * position. No broker acks: the position is the acknowledgement, and it commits with
+   * the rows, so a crash anywhere resumes exactly after the last stored batch, in order.
+   * (A durable consumer with acks redelivers lost messages only after its ack wait,
+   * behind newer ones: events of one aggregate would be handled out of order.)
+   */
+  async #consume(module: string, publisher: string, wanted: ReadonlySet<string>, inbox: InboxSink): Promise<void> {
+    const source = `nats:${this.#stream}:${publisher}`;
+    const log = this.#options.logger.child({ module, source });
     let failures = 0;
+    let consumer: Consumer | undefined;
+    let position = BigInt((await inbox.position(source)) ?? '0');
     while (!this.#closing) {
       try {
-        const consumer = await this.#client().consumers.get(this.#stream, durable);
+        consumer ??= await this.#openConsumer(publisher, position);
         const messages = await consumer.fetch({ max_messages: this.#options.fetchBatch ?? 256, expires: 1_000 });
-        const batch: JsMsg[] = [];
-        for await (const m of messages) batch.push(m);
-        if (batch.length === 0) continue;
-        const events = batch.map((m) => m.json<EventEnvelope>()).filter((e) => wanted.has(e.name));
-        try {
-          await accept(events);
-        } catch (err) {
-          for (const m of batch) m.nak(500);
-          throw err;
+        const events: EventEnvelope[] = [];
+        let last = position;
+        for await (const m of messages) {
+          last = BigInt(m.seq);
+          const event = m.json<EventEnvelope>();
+          if (wanted.has(event.name)) events.push(event);
         }
-        // Acked only now: the events are committed to the inbox.
-        for (const m of batch) m.ack();
+        if (last === position) continue;
+        await inbox.accept(events, { source, position: String(last) });
+        position = last;
         failures = 0;
       } catch (err) {
         if (this.#closing) break;
         failures++;
-        log.warn({ err }, 'NATS consumer: fetching or storing failed; retrying');
+        // Start again from the stored position: nothing after it was stored.
+        consumer = undefined;
+        position = BigInt((await inbox.position(source).catch(() => undefined)) ?? String(position));
+        log.warn({ err }, 'NATS consumer: fetching or storing failed; resuming from the stored position');
         await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 5_000)));
       }
     }
+  }
+
+  /** An ephemeral pull consumer of one publisher's subject, starting after `position`. */
+  async #openConsumer(publisher: string, position: bigint): Promise<Consumer> {
+    const info = await this.#jsm!.consumers.add(this.#stream, {
+      ack_policy: AckPolicy.None,
+      ...(position > 0n ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Number(position + 1n) } : { deliver_policy: DeliverPolicy.All }),
+      filter_subject: `cleave.${token(this.#options.app)}.${token(publisher)}.>`,
+      inactive_threshold: nanos(60_000),
+      mem_storage: true,
+    });
+    return this.#client().consumers.get(this.#stream, info.name);
   }
 
   #client(): JetStreamClient {
