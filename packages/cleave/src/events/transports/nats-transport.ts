@@ -16,6 +16,8 @@ export interface NatsEventTransportOptions {
   readonly fetchBatch?: number;
   /** Broker-side deduplication window for event ids; relays republish within it after a crash. */
   readonly duplicateWindowMs?: number;
+  /** How long the stream keeps events (default 7 days). */
+  readonly retentionMs?: number;
 }
 
 const token = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_');
@@ -47,7 +49,14 @@ export class NatsEventTransport implements EventTransport {
     this.#nc = await connect({ servers: this.#options.url, maxReconnectAttempts: -1, reconnectTimeWait: 250, name: `cleave-${this.#options.app}` });
     this.#jsm = await jetstreamManager(this.#nc);
     this.#js = jetstream(this.#nc);
-    const config = { name: this.#stream, subjects: [`cleave.${token(this.#options.app)}.>`], duplicate_window: nanos(this.#options.duplicateWindowMs ?? 120_000) };
+    const config = {
+      name: this.#stream,
+      subjects: [`cleave.${token(this.#options.app)}.>`],
+      duplicate_window: nanos(this.#options.duplicateWindowMs ?? 120_000),
+      // Readers keep their own positions, so the stream keeps events for a time, not until
+      // acked: a subscriber may be down up to this long without losing any.
+      max_age: nanos(this.#options.retentionMs ?? 7 * 24 * 3600 * 1000),
+    };
     try {
       await this.#jsm.streams.info(this.#stream);
     } catch {
