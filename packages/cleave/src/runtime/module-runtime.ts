@@ -169,7 +169,8 @@ class HandlerContext implements ModuleContext<unknown> {
   idempotent<T>(fn: (tx: ModuleTransaction<unknown>) => Promise<T>): Promise<T> {
     if (this.idempotencyKey === undefined) return this.transaction(fn);
     // Keys are scoped by end user: two users who pick the same key never share an outcome.
-    const key = this.user === undefined ? this.idempotencyKey : `${this.user.id}:${this.idempotencyKey}`;
+    // Prefixed so that no anonymous key can spell a user's scoped key.
+    const key = this.user === undefined ? `-:${this.idempotencyKey}` : `u:${this.user.id}:${this.idempotencyKey}`;
     return runOnce(this.#runtime.db, this.#operation, key, (body) => this.transaction(body), fn);
   }
 

@@ -141,7 +141,7 @@ describe('ctx.idempotent', () => {
     expect(second).toEqual(first);
     expect(first).toMatchObject({ amount: 100, run: 1 });
     expect(await entries()).toHaveLength(1);
-    expect(await storedKeys()).toEqual([{ operation: 'ledger.charge', key: 'u1:k1', outcome: 'ok', result: first }]);
+    expect(await storedKeys()).toEqual([{ operation: 'ledger.charge', key: 'u:u1:k1', outcome: 'ok', result: first }]);
   });
 
   it('replays the first result even when the repeated call sends other input', async () => {
@@ -168,7 +168,7 @@ describe('ctx.idempotent', () => {
     expect(runs).toHaveLength(1);
     expect(second).toMatchObject({ code: 'ledger.DECLINED', status: 402, title: 'Card declined', detail: 'run 1 declined', details: { run: 1 } });
     expect(await entries()).toEqual([]);
-    expect(await storedKeys()).toMatchObject([{ operation: 'ledger.charge', key: 'u1:k1', outcome: 'error' }]);
+    expect(await storedKeys()).toMatchObject([{ operation: 'ledger.charge', key: 'u:u1:k1', outcome: 'error' }]);
   });
 
   it('does not store a failure (5xx): the next call with the key runs again, and its success is then stored', async () => {
@@ -221,7 +221,7 @@ describe('ctx.idempotent', () => {
     await charge('saga-1:a', null);
     await charge('saga-1:a', null);
     expect(runs).toHaveLength(1);
-    expect((await storedKeys()).map((k) => k.key)).toEqual(['saga-1:a']);
+    expect((await storedKeys()).map((k) => k.key)).toEqual(['-:saga-1:a']);
   });
 
   it('an operation that does not use ctx.idempotent runs again for a repeated key', async () => {
@@ -230,16 +230,8 @@ describe('ctx.idempotent', () => {
     expect(runs).toHaveLength(2);
   });
 
-  // BUG (idempotency.ts, runOnce): a refusal is stored *after* its transaction rolled
-  // back, outside it. In that window the claim row is gone, so a concurrent call with
-  // the same key claims it and runs the body again (PGlite: it is next in line for the
-  // connection; PostgreSQL: its INSERT was blocked on the claim row and succeeds once it
-  // rolls back). Two runs for one key; if the second succeeds, the first caller was told
-  // "declined" while the stored outcome is "ok".
-  // Fix: keep the claim row and write the refusal in the same transaction (e.g. run `fn`
-  // under a savepoint, roll back to it on a 4xx, then update the claim row to outcome
-  // 'error' and commit).
-  it.fails('concurrent calls with the same key that is refused: the body runs once, both get the refusal', async () => {
+  // Regression: the refusal is written over the claim row in the same transaction (savepoint), so no concurrent call can run the body in between.
+  it('concurrent calls with the same key that is refused: the body runs once, both get the refusal', async () => {
     script = ['slowDecline', 'ok', 'ok'];
     const outcomes = await Promise.allSettled([charge('k1'), charge('k1')]);
     expect(runs).toHaveLength(1);
@@ -247,13 +239,8 @@ describe('ctx.idempotent', () => {
     expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as CleaveError).code : 'ok'))).toEqual(['ledger.DECLINED', 'ledger.DECLINED']);
   });
 
-  // BUG (module-runtime.ts, HandlerContext.idempotent): the stored key is `${user.id}:${key}`
-  // for a user and the bare key without one, in one namespace. A call without a user
-  // (a public route reached anonymously: the gateway forwards the Idempotency-Key header)
-  // that sends the key "u1:k1" replays u1's stored outcome of key "k1" — contrary to
-  // "two users who pick the same key never share an outcome".
-  // Fix: an unambiguous encoding, e.g. `u:${user.id}:${key}` and `-:${key}` (or a scope column in the primary key).
-  it.fails('a call without a user never replays the outcome a user stored', async () => {
+  // Regression: user and anonymous keys are stored as `u:<id>:<key>` and `-:<key>`, so they can't collide.
+  it('a call without a user never replays the outcome a user stored', async () => {
     const ofU1 = await charge('k1', 'u1');
     const anonymous = await charge('u1:k1', null);
     expect(runs).toHaveLength(2);

@@ -509,7 +509,7 @@ describe('SagaRunner: a step failing transiently (5xx, timeout) — it may have 
     for (const hung of attempts.slice(0, 2)) {
       expect(hung.outcome).toBe('cleave.DEADLINE_EXCEEDED');
       expect(hung.endedAt! - hung.startedAt).toBeGreaterThanOrEqual(timeoutMs - 5);
-      expect(hung.endedAt! - hung.startedAt).toBeLessThan(timeoutMs + 100);
+      expect(hung.endedAt! - hung.startedAt).toBeLessThan(timeoutMs + 250);
     }
   });
 
@@ -544,11 +544,8 @@ describe('SagaRunner: a step failing transiently (5xx, timeout) — it may have 
     }
   });
 
-  // BUG (head-of-line blocking): runOnce awaits every saga of its batch (Promise.all)
-  // before it selects again, so one saga waiting on a slow step holds back every saga
-  // started meanwhile, although "sagas are independent" — for up to the step's timeout
-  // (default 10 s), or forever with the bug above.
-  it.fails('a saga waiting on a slow step does not hold back a saga started meanwhile', async () => {
+  // Regression: the background pass starts due sagas without waiting for them, so a slow step holds back no other saga.
+  it('a saga waiting on a slow step does not hold back a saga started meanwhile', async () => {
     script.doB = ['hang']; // the first saga's b: answers only at its deadline (1 s)
     const app = build({ timeoutB: 1_000 });
     const runner = app.runner({ idleMs: 20 });
@@ -702,20 +699,9 @@ describe('SagaRunner: crash and resume', () => {
     expect(trail()).toEqual([`doA ${id}:a`, `doB ${id}:b`, `doB ${id}:b`, `doC ${id}:c`]);
   });
 
-  // BUG: a runner whose lease ran out while its step was in flight (slow callee, GC or VM
-  // pause, step timeoutMs > leaseMs) keeps writing when the step returns: #update and
-  // #finish do not check that the saga is still its own and still in the state it read.
-  // Here the successor completed the saga; the zombie then stores b as done, reads back
-  // status 'completed', and — since #advance sends every non-'running' row to #backward —
-  // compensates a completed saga (undoB, undoA), runs onFailed and marks it failed.
-  // Observed: status 'failed', steps a/b/c all 'compensated', undoB and undoA called, and
-  // outcomes holds both 'completed' and 'failed' (reason "failed": the row's error is null).
-  // The zombie's `finally` also clears locked_until, i.e. whatever lease is current.
-  // Fix: claim with a token (locked_by) and make every transition conditional
-  // (`where id = ? and locked_by = ? and status = ? and cursor = ?`), stopping when no row
-  // is updated; have #advance stop on any status other than running/compensating; renew
-  // the lease, or take leaseMs > the longest step timeout.
-  it.fails('a runner whose lease expired mid-step does not overwrite the saga another runner finished', async () => {
+  // Regression: a runner whose lease ran out mid-step finds the saga changed at its next
+  // transition (conditional on its claim token, status and cursor) and stops.
+  it('a runner whose lease expired mid-step does not overwrite the saga another runner finished', async () => {
     let release!: () => void;
     script.doB = [{ until: new Promise<void>((resolve) => (release = resolve)) }];
     const app = build();

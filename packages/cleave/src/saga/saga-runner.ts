@@ -1,4 +1,5 @@
 
+import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { CleaveError } from '../errors/cleave-error.ts';
 import { errors } from '../errors/framework-errors.ts';
@@ -44,14 +45,44 @@ export class SagaRunner extends WakeableLoop {
     this.#sagas = new Map(sagas.map((s) => [s.name, s]));
   }
 
-  protected pass(): Promise<PassResult> {
-    return this.runOnce();
+  readonly #inFlight = new Map<string, Promise<void>>();
+
+  /**
+   * The background loop's pass: starts every due saga that is not already in flight and
+   * returns without waiting, so one slow step never holds back other sagas.
+   */
+  protected async pass(): Promise<PassResult> {
+    const due = await this.#due();
+    let started = 0;
+    for (const row of due) {
+      if (this.#inFlight.has(row.id)) continue;
+      started++;
+      const run = this.#advanceLeased(row)
+        .catch((err: unknown) => this.runtime.logger.warn({ err, sagaId: row.id }, 'saga runner: advancing a saga failed; will retry'))
+        .finally(() => {
+          this.#inFlight.delete(row.id);
+          this.wake();
+        });
+      this.#inFlight.set(row.id, run);
+    }
+    return { worked: started > 0, ...(await this.#nextDue()) };
   }
 
-  /** Advances every due saga as far as it can go now. */
+  override async stop(): Promise<void> {
+    await super.stop();
+    await Promise.allSettled(this.#inFlight.values());
+  }
+
+  /** Advances every due saga as far as it can go now, and waits for them (tests, tools). */
   async runOnce(): Promise<PassResult> {
+    const due = await this.#due();
+    await Promise.all(due.map((row) => this.#advanceLeased(row)));
+    return { worked: due.length > 0, ...(await this.#nextDue()) };
+  }
+
+  #due(): Promise<SagaRow[]> {
     const now = new Date();
-    const due = await this.#db
+    return this.#db
       .selectFrom('sagas')
       .selectAll()
       .where('status', 'in', ['running', 'compensating'])
@@ -60,22 +91,33 @@ export class SagaRunner extends WakeableLoop {
       .orderBy('next_attempt_at')
       .limit(32)
       .execute();
-    // Sagas are independent: advance them concurrently (each one's steps stay sequential).
-    await Promise.all(due.map((row) => this.#advanceLeased(row)));
+  }
+
+  async #nextDue(): Promise<{ nextInMs?: number }> {
     const next = await this.#db
       .selectFrom('sagas')
       .select((eb) => eb.fn.min('next_attempt_at').as('next'))
       .where('status', 'in', ['running', 'compensating'])
       .executeTakeFirst();
     const nextAt = next?.next ? new Date(next.next as unknown as string).getTime() : undefined;
-    return { worked: due.length > 0, ...(nextAt === undefined ? {} : { nextInMs: Math.max(0, nextAt - Date.now()) }) };
+    return nextAt === undefined ? {} : { nextInMs: Math.max(0, nextAt - Date.now()) };
+  }
+
+  /**
+   * By default a lease outlives the longest step twice over, so a healthy runner never
+   * loses its saga mid-step; an explicit `leaseMs` wins (and a runner that loses its
+   * lease anyway stops at its next transition, see #update).
+   */
+  #leaseUntil(saga: AnySaga | undefined): Date {
+    const longestStep = Math.max(0, ...(saga?.steps ?? []).map((s) => s.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS));
+    return new Date(Date.now() + (this.options.leaseMs ?? Math.max(60_000, 2 * longestStep)));
   }
 
   async #advanceLeased(row: SagaRow): Promise<void> {
-    const leaseUntil = new Date(Date.now() + (this.options.leaseMs ?? 60_000));
+    const token = randomUUID();
     const claimed = await this.#db
       .updateTable('sagas')
-      .set({ locked_until: leaseUntil })
+      .set({ locked_until: this.#leaseUntil(this.#sagas.get(row.name)), lease: token })
       .where('id', '=', row.id)
       .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', new Date())]))
       .returningAll()
@@ -83,8 +125,11 @@ export class SagaRunner extends WakeableLoop {
     if (!claimed) return;
     try {
       await this.#advance(claimed);
+    } catch (err) {
+      if (!(err instanceof LostLease)) throw err;
+      this.runtime.logger.warn({ sagaId: row.id }, 'saga runner: lost the lease on a saga; another runner has it');
     } finally {
-      await this.#db.updateTable('sagas').set({ locked_until: null }).where('id', '=', row.id).execute();
+      await this.#db.updateTable('sagas').set({ locked_until: null, lease: null }).where('id', '=', row.id).where('lease', '=', token).execute();
     }
   }
 
@@ -92,11 +137,11 @@ export class SagaRunner extends WakeableLoop {
     const saga = this.#sagas.get(initial.name);
     if (saga === undefined) {
       this.runtime.logger.error({ sagaId: initial.id, saga: initial.name }, 'no saga definition with this name; leaving it for a human');
-      await this.#db.updateTable('sagas').set({ status: 'stuck', error: `unknown saga "${initial.name}"`, updated_at: new Date() }).where('id', '=', initial.id).execute();
+      await this.#update(initial, { status: 'stuck', error: `unknown saga "${initial.name}"` });
       return;
     }
     let row = initial;
-    for (;;) {
+    while (row.status === 'running' || row.status === 'compensating') {
       const next = row.status === 'running' ? await this.#forward(saga, row) : await this.#backward(saga, row);
       if (next === undefined) return;
       row = next;
@@ -114,23 +159,24 @@ export class SagaRunner extends WakeableLoop {
     const results = await this.#results(row.id);
     try {
       const result = await step.action(this.#stepContext(row, step, results, false));
-      return this.#update(row.id, { cursor: position + 1, attempts: 0, error: null }, { position, status: 'done', attempts: row.attempts + 1, result: JSON.stringify(result ?? null), error: null });
+      return this.#update(row, { cursor: position + 1, attempts: 0, error: null }, { position, status: 'done', attempts: row.attempts + 1, result: JSON.stringify(result ?? null), error: null });
     } catch (err) {
+      if (err instanceof LostLease) throw err;
       const message = describe(err);
       const attempts = row.attempts + 1;
       // A refusal (4xx) means the step did not happen: undo the steps before it.
       if (err instanceof CleaveError && err.status < 500) {
         this.runtime.logger.info({ sagaId: row.id, step: step.name, code: err.code }, 'saga step refused; compensating');
-        return this.#update(row.id, { status: 'compensating', cursor: position - 1, attempts: 0, error: `${step.name}: ${message}` }, { position, status: 'failed', attempts, error: message });
+        return this.#update(row, { status: 'compensating', cursor: position - 1, attempts: 0, error: `${step.name}: ${message}` }, { position, status: 'failed', attempts, error: message });
       }
       if (attempts < (saga.maxStepAttempts ?? 3)) {
-        await this.#update(row.id, { attempts, next_attempt_at: this.#backoff(attempts), error: `${step.name}: ${message}` }, { position, status: 'pending', attempts, error: message });
+        await this.#update(row, { attempts, next_attempt_at: this.#backoff(attempts), error: `${step.name}: ${message}` }, { position, status: 'pending', attempts, error: message });
         return undefined;
       }
       // Out of attempts on a failure that may have taken effect (timeout, unavailable):
       // undo this step too; compensations must tolerate "nothing to undo".
       this.runtime.logger.warn({ sagaId: row.id, step: step.name, err }, 'saga step kept failing; compensating');
-      return this.#update(row.id, { status: 'compensating', cursor: position, attempts: 0, error: `${step.name}: ${message}` }, { position, status: 'failed', attempts, error: message });
+      return this.#update(row, { status: 'compensating', cursor: position, attempts: 0, error: `${step.name}: ${message}` }, { position, status: 'failed', attempts, error: message });
     }
   }
 
@@ -142,21 +188,22 @@ export class SagaRunner extends WakeableLoop {
       return undefined;
     }
     if (step.compensate === undefined) {
-      return this.#update(row.id, { cursor: position - 1, attempts: 0 }, { position, status: 'compensated', attempts: 0, error: null });
+      return this.#update(row, { cursor: position - 1, attempts: 0 }, { position, status: 'compensated', attempts: 0, error: null });
     }
     const results = await this.#results(row.id);
     try {
       await step.compensate(this.#stepContext(row, step, results, true));
-      return this.#update(row.id, { cursor: position - 1, attempts: 0 }, { position, status: 'compensated', attempts: row.attempts + 1, error: null });
+      return this.#update(row, { cursor: position - 1, attempts: 0 }, { position, status: 'compensated', attempts: row.attempts + 1, error: null });
     } catch (err) {
+      if (err instanceof LostLease) throw err;
       const attempts = row.attempts + 1;
       const message = describe(err);
       if (attempts >= (saga.maxCompensationAttempts ?? 10)) {
         this.runtime.logger.error({ sagaId: row.id, step: step.name, err }, 'compensation keeps failing: saga is stuck and needs a human');
-        await this.#update(row.id, { status: 'stuck', attempts, error: `compensating ${step.name}: ${message}` }, { position, status: 'compensation_failed', attempts, error: message });
+        await this.#update(row, { status: 'stuck', attempts, error: `compensating ${step.name}: ${message}` }, { position, status: 'compensation_failed', attempts, error: message });
         return undefined;
       }
-      await this.#update(row.id, { attempts, next_attempt_at: this.#backoff(attempts) }, { position, status: 'compensation_failed', attempts, error: message });
+      await this.#update(row, { attempts, next_attempt_at: this.#backoff(attempts) }, { position, status: 'compensation_failed', attempts, error: message });
       return undefined;
     }
   }
@@ -194,16 +241,32 @@ export class SagaRunner extends WakeableLoop {
     return Object.fromEntries(steps.map((s) => [s.step, s.result]));
   }
 
-  /** Persists a transition of the saga and of one of its steps, together. */
+  /**
+   * Persists a transition of the saga (and of one of its steps) — only if this runner
+   * still holds the saga as it last saw it. A runner whose lease ran out mid-step finds
+   * the row changed, stops, and leaves the saga to the runner that took it over.
+   */
   async #update(
-    sagaId: string,
+    row: SagaRow,
     saga: Partial<Pick<SagaRow, 'status' | 'cursor' | 'attempts' | 'next_attempt_at' | 'error'>>,
-    step: { position: number; status: Selectable<SagaTables['saga_steps']>['status']; attempts: number; error: string | null; result?: string },
+    step?: { position: number; status: Selectable<SagaTables['saga_steps']>['status']; attempts: number; error: string | null; result?: string },
   ): Promise<SagaRow> {
     return this.#db.transaction().execute(async (trx) => {
-      const { position, result, ...stepChanges } = step;
-      await trx.updateTable('saga_steps').set({ ...stepChanges, ...(result === undefined ? {} : { result }), updated_at: new Date() }).where('saga_id', '=', sagaId).where('position', '=', position).execute();
-      return trx.updateTable('sagas').set({ ...saga, updated_at: new Date() }).where('id', '=', sagaId).returningAll().executeTakeFirstOrThrow();
+      const updated = await trx
+        .updateTable('sagas')
+        .set({ ...saga, updated_at: new Date(), locked_until: this.#leaseUntil(this.#sagas.get(row.name)) })
+        .where('id', '=', row.id)
+        .where('lease', '=', row.lease)
+        .where('status', '=', row.status)
+        .where('cursor', '=', row.cursor)
+        .returningAll()
+        .executeTakeFirst();
+      if (!updated) throw new LostLease();
+      if (step) {
+        const { position, result, ...stepChanges } = step;
+        await trx.updateTable('saga_steps').set({ ...stepChanges, ...(result === undefined ? {} : { result }), updated_at: new Date() }).where('saga_id', '=', row.id).where('position', '=', position).execute();
+      }
+      return updated;
     });
   }
 
@@ -211,10 +274,19 @@ export class SagaRunner extends WakeableLoop {
     const effects: TransactionEffects = { published: [], sagas: 0 };
     const results = status === 'completed' ? await this.#results(row.id) : {};
     await this.#db.transaction().execute(async (trx) => {
+      // Claimed first, conditionally: a runner that lost the saga must not run the hooks.
+      const owned = await trx
+        .updateTable('sagas')
+        .set({ status, updated_at: new Date() })
+        .where('id', '=', row.id)
+        .where('lease', '=', row.lease)
+        .where('status', '=', row.status)
+        .where('cursor', '=', row.cursor)
+        .executeTakeFirst();
+      if (Number(owned.numUpdatedRows) === 0) throw new LostLease();
       const tx = this.runtime.scope(trx as unknown as Transaction<unknown>, newTraceContext(), effects);
       if (status === 'completed') await saga.onCompleted?.(row.input, results, tx);
       else await saga.onFailed?.(row.input, row.error ?? 'failed', tx);
-      await trx.updateTable('sagas').set({ status, updated_at: new Date() }).where('id', '=', row.id).execute();
     });
     this.runtime.afterCommit(effects);
     this.runtime.logger.info({ sagaId: row.id, saga: saga.name, status }, `saga ${status}`);
@@ -225,6 +297,9 @@ export class SagaRunner extends WakeableLoop {
     return new Date(Date.now() + ms);
   }
 }
+
+/** This runner no longer owns the saga (its lease ran out and another runner took it). */
+class LostLease extends Error {}
 
 function describe(err: unknown): string {
   if (err instanceof CleaveError) return `${err.code}: ${err.detail ?? err.title}`;

@@ -18,6 +18,8 @@ export interface SagaTables {
     next_attempt_at: Date;
     /** Lease: a runner owns the saga until then (several replicas may run sagas). */
     locked_until: Date | null;
+    /** The owning runner's claim token: every transition is conditional on it. */
+    lease: string | null;
     error: string | null;
     created_at: ColumnType<Date, Date, never>;
     updated_at: Date;
@@ -69,6 +71,7 @@ export const sagaTableMigrations: Migrations = {
         .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('next_attempt_at', 'timestamptz', (c) => c.notNull())
         .addColumn('locked_until', 'timestamptz')
+        .addColumn('lease', 'text')
         .addColumn('error', 'text')
         .addColumn('created_at', 'timestamptz', (c) => c.notNull())
         .addColumn('updated_at', 'timestamptz', (c) => c.notNull())

@@ -16,7 +16,7 @@ export async function insertSaga(db: Kysely<unknown>, saga: AnySaga, input: unkn
   const now = new Date();
   await tables
     .insertInto('sagas')
-    .values({ id, name: saga.name, status: 'running', input: JSON.stringify(parsed.data), cursor: 0, attempts: 0, next_attempt_at: now, locked_until: null, error: null, created_at: now, updated_at: now })
+    .values({ id, name: saga.name, status: 'running', input: JSON.stringify(parsed.data), cursor: 0, attempts: 0, next_attempt_at: now, locked_until: null, lease: null, error: null, created_at: now, updated_at: now })
     .execute();
   await tables
     .insertInto('saga_steps')
