@@ -1,0 +1,218 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from './support/client.ts';
+import type { Session } from './support/client.ts';
+import { auditPipeline, countOutOfOrder, describePipeline, explainOutOfOrder, isDrained, ModuleDatabases, NatsConsumers } from './support/event-audit.ts';
+import type { PipelineState } from './support/event-audit.ts';
+import { freePort } from './support/free-port.ts';
+import { natsNamespace } from './support/nats.ts';
+import { findOnPath, NatsServerProcess } from './support/nats-server.ts';
+import { startSmtpSink } from './support/smtp-sink.ts';
+import { startSplit } from './support/split-target.ts';
+import type { SplitTarget } from './support/split-target.ts';
+import { waitFor } from './support/wait-for.ts';
+
+/**
+ * A NATS outage while the app publishes, in the split topology on PostgreSQL: the test
+ * runs its own nats-server (the shared one serves others), stops it with SIGTERM in the
+ * middle of a rename load, keeps renaming and signing up during the outage (both must
+ * succeed: the outbox holds the events), then restarts it on the same port and store.
+ * Nothing may be lost: the outbox drains, every post converges to its author's latest
+ * name, every signup gets exactly one recorded welcome email.
+ */
+
+const postgresUrl = process.env.DATABASE_URL;
+const natsServerBin = findOnPath('nats-server');
+
+const USERS = 10;
+const LOOPS = 5;
+const RENAMES_BEFORE = 100;
+/** Renames that must commit while NATS is down (the outage lasts as long as they take). */
+const RENAMES_DURING = 300;
+const SIGNUPS_DURING = 5;
+const RENAMES_AFTER = 100;
+/** Bound on how long the pipeline may take to drain after the outage. */
+const QUIESCENCE_TIMEOUT_MS = 90_000;
+
+type Phase = 'before' | 'outage' | 'after';
+
+interface UserState {
+  readonly index: number;
+  readonly session: Session;
+  readonly client: ApiClient;
+  readonly postIds: string[];
+  latest: string;
+}
+
+const title = natsServerBin
+  ? 'events across a NATS outage: outbox holds, nothing lost, split topology on PostgreSQL (needs NATS_URL and DATABASE_URL)'
+  : 'events across a NATS outage: SKIPPED, nats-server is not on PATH (needs NATS_URL and DATABASE_URL)';
+
+describe.skipIf(!process.env.NATS_URL || !postgresUrl || !natsServerBin)(title, () => {
+  let server: NatsServerProcess;
+  let storeDir: string;
+  let target: SplitTarget;
+  let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+  let dbs: ModuleDatabases;
+  let consumers: NatsConsumers | undefined;
+  const namespace = natsNamespace('outage');
+
+  beforeAll(async () => {
+    storeDir = await mkdtemp(join(tmpdir(), 'cleave-nats-'));
+    server = new NatsServerProcess(natsServerBin as string, await freePort(), storeDir);
+    await server.start();
+    smtp = await startSmtpSink();
+    const startedAt = Date.now();
+    target = await startSplit({
+      postgresUrl,
+      env: { NATS_URL: server.url, CLEAVE_EVENTS: 'nats', CLEAVE_EVENTS_NAMESPACE: namespace, SMTP_URL: smtp.url },
+    });
+    console.info(`[events-nats-outage] own nats-server at ${server.url}; split topology ready in ${Date.now() - startedAt} ms`);
+    dbs = new ModuleDatabases(target.databaseUrls);
+  });
+
+  afterAll(async () => {
+    await consumers?.close();
+    await dbs?.close();
+    // stop() removes the test's stream, so the broker must be up for it.
+    if (server && !server.running) await server.start().catch(() => undefined);
+    await target?.stop();
+    await smtp?.stop();
+    await server?.stop();
+    if (storeDir) await rm(storeDir, { recursive: true, force: true });
+  });
+
+  it('keeps accepting writes while NATS is down and delivers every event once it is back', async () => {
+    const t0 = Date.now();
+    const users: UserState[] = [];
+    for (let index = 0; index < USERS; index++) {
+      const client = new ApiClient(target.baseUrl);
+      const session = await client.signup(`name-${index}-initial`);
+      const postIds: string[] = [];
+      for (let p = 0; p < 1 + (index % 2); p++) {
+        const res = await client.request('/api/v1/posts', { token: session.accessToken, body: { title: `post ${p} of ${index}`, body: 'b' } });
+        expect(res.status).toBe(201);
+        postIds.push(res.body.id);
+      }
+      users.push({ index, session, client, postIds, latest: session.name });
+    }
+    const emails = new Set(users.map((u) => u.session.email));
+
+    // The load: renames until told to stop, counted by the phase they started in. No
+    // service goes down here, so every request must succeed at the first attempt.
+    let phase: Phase = 'before';
+    let natsBackAt: number | undefined;
+    const renames: Record<Phase, number> = { before: 0, outage: 0, after: 0 };
+    const failed: string[] = [];
+    let stopLoad = false;
+    const renameLoop = async (group: UserState[]) => {
+      for (let k = 0; !stopLoad; k++) {
+        for (const u of group) {
+          if (stopLoad) break;
+          const name = `name-${u.index}-${k}`;
+          const startedIn = phase;
+          const res = await u.client.request('/api/v1/users/me', { method: 'PATCH', token: u.session.accessToken, body: { name } }).catch((err: unknown) => err);
+          const status = (res as { status?: number }).status;
+          if (status !== 200) {
+            failed.push(`PATCH ${name} during ${startedIn}: ${status ?? String(res)}`);
+            continue;
+          }
+          u.latest = name;
+          renames[startedIn]++;
+        }
+      }
+    };
+    const load = Promise.all(Array.from({ length: LOOPS }, (_, g) => renameLoop(users.filter((u) => u.index % LOOPS === g))));
+    try {
+      await waitFor(`${RENAMES_BEFORE} renames before the outage`, () => renames.before >= RENAMES_BEFORE || failed.length > 0, 30_000, 20);
+
+      // The outage.
+      const outageAt = Date.now();
+      await server.stop();
+      phase = 'outage';
+      const downAt = Date.now();
+      for (let i = 0; i < SIGNUPS_DURING; i++) {
+        const client = new ApiClient(target.baseUrl);
+        const session = await client.signup(`outage-${i}`);
+        emails.add(session.email);
+      }
+      await waitFor(`${RENAMES_DURING} renames during the outage`, () => renames.outage >= RENAMES_DURING || failed.length > 0, 60_000, 20);
+      const [held] = await dbs.rows<{ n: string }>('users', 'select count(*) as n from users.outbox where published_at is null');
+      phase = 'after';
+      const restartAt = Date.now();
+      await server.start();
+      const upAt = Date.now();
+      natsBackAt = upAt;
+      console.info(`[events-nats-outage] NATS down ${upAt - downAt} ms (SIGTERM took ${downAt - outageAt} ms, restart ${upAt - restartAt} ms); ` +
+        `during it: ${renames.outage} renames and ${SIGNUPS_DURING} signups committed, ${held?.n} events held in users.outbox`);
+      expect(Number(held?.n), 'events held in the outbox during the outage').toBeGreaterThanOrEqual(renames.outage + SIGNUPS_DURING);
+
+      await waitFor(`${RENAMES_AFTER} renames after the outage`, () => renames.after >= RENAMES_AFTER || failed.length > 0, 30_000, 20);
+    } finally {
+      stopLoad = true;
+      await load;
+    }
+    const loadDoneAt = Date.now();
+    console.info(`[events-nats-outage] renames ${JSON.stringify(renames)}; ${failed.length} failed requests`);
+    expect(failed, 'requests that failed (no service was down)').toEqual([]);
+
+    // Quiescence: outbox drained, NATS has nothing left to (re)deliver, inboxes complete.
+    consumers = await NatsConsumers.open(server.url, namespace, dbs);
+    let state: PipelineState | undefined;
+    try {
+      await waitFor('the event pipeline to drain', async () => {
+        state = await auditPipeline(dbs);
+        return isDrained(state) && (await consumers!.idle());
+      }, QUIESCENCE_TIMEOUT_MS, 250);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}: ${state ? describePipeline(state) : 'no state'}; ` +
+        `consumers posts ${JSON.stringify(await consumers.state('posts').catch(String))}, notifications ${JSON.stringify(await consumers.state('notifications').catch(String))}`, { cause: err });
+    }
+    const drainedAt = Date.now();
+    console.info(`[events-nats-outage] drained ${drainedAt - loadDoneAt} ms after the load stopped: ${describePipeline(state!)}`);
+
+    // Outbox drained; every post shows the latest name.
+    const [unpublished] = await dbs.rows<{ n: string }>('users', 'select count(*) as n from users.outbox where published_at is null');
+    expect(Number(unpublished?.n)).toBe(0);
+    const stale: string[] = [];
+    for (const u of users) {
+      const page = await u.client.request(`/api/v1/posts?authorId=${u.session.userId}&limit=100`, { token: u.session.accessToken });
+      expect(page.status).toBe(200);
+      expect(page.body.items).toHaveLength(u.postIds.length);
+      for (const p of page.body.items as { id: string; authorName: string }[]) {
+        if (p.authorName !== u.latest) stale.push(`user ${u.index} post ${p.id}: "${p.authorName}", expected "${u.latest}"`);
+      }
+    }
+
+    if (stale.length > 0) {
+      const staleUsers = users.filter((u) => stale.some((line) => line.startsWith(`user ${u.index} `)));
+      console.error(`[events-nats-outage] STALE author names:\n  ${stale.join('\n  ')}\n` +
+        await explainOutOfOrder(dbs, staleUsers.slice(0, 5).map((u) => ({ label: `user ${u.index}`, userId: u.session.userId })), { label: 'NATS came back', at: natsBackAt ?? Date.now() }));
+    }
+
+    // Exactly one recorded welcome email per signup, and per user.created.v1 event.
+    const sent = await dbs.rows<{ to_address: string; count: string }>('notifications', 'select to_address, count(*) as count from notifications.sent_emails group by 1');
+    const sentTo = new Map(sent.map((r) => [r.to_address, Number(r.count)]));
+    const created = await dbs.rows<{ id: string }>('users', `select id from users.outbox where name = 'user.created.v1'`);
+    const causes = await dbs.rows<{ caused_by: string; count: string }>('notifications', 'select caused_by, count(*) as count from notifications.sent_emails group by 1');
+    const causedBy = new Map(causes.map((r) => [r.caused_by, Number(r.count)]));
+    const distinctMessageIds = new Set(smtp.received.map((m) => m.messageId)).size;
+    const outOfOrder = await countOutOfOrder(dbs);
+    console.info(`[events-nats-outage] ${stale.length} stale posts (${outOfOrder.events} user.updated.v1 events of ${outOfOrder.authors} authors reached posts after a newer one); email: ${emails.size} users, ${sent.length} addresses recorded; ` +
+      `SMTP received ${smtp.received.length} (${smtp.received.length - distinctMessageIds} duplicates); total ${Date.now() - t0} ms`);
+
+    expect([...emails].filter((e) => sentTo.get(e) !== 1).map((e) => `${e}: ${sentTo.get(e) ?? 0}`), 'welcome emails recorded per address').toEqual([]);
+    expect(created.filter((c) => causedBy.get(c.id) !== 1).map((c) => c.id), 'one recorded email per user.created.v1').toEqual([]);
+    expect([...emails].filter((e) => !smtp.received.some((m) => m.to.includes(e))), 'every user got a welcome email over SMTP').toEqual([]);
+    for (const module of ['posts', 'notifications']) {
+      const [notDone] = await dbs.rows<{ n: string }>(module, `select count(*) as n from ${module}.inbox where status <> 'done'`);
+      expect(Number(notDone?.n), `${module}.inbox rows not done`).toBe(0);
+      const s = state!.subscribers[module]!;
+      expect(s.inbox, `${module}.inbox rows vs distinct ${s.event} ids in users.outbox`).toBe(s.published);
+      expect(s.unexpected).toEqual([]);
+    }
+    expect(stale, 'posts showing a name other than their author\'s latest').toEqual([]);
+  }, 240_000);
+});
