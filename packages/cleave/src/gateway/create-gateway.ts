@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { JWK } from 'jose';
 import { z } from 'zod';
 import type { SessionStore } from '../auth/session-store.ts';
@@ -16,6 +15,7 @@ import type { AggregateContext, AnyAggregate } from './aggregate.ts';
 import { mountAuthRoutes, RefreshInput, TokenPair } from './auth-routes.ts';
 import type { IdentityOperations } from './auth-routes.ts';
 import { authenticate } from './authenticate.ts';
+import { bodySizeLimit } from './body-size-limit.ts';
 import { clientIp } from './client-ip.ts';
 import type { GatewayEnv } from './gateway-env.ts';
 import { buildOpenApi } from './openapi.ts';
@@ -90,12 +90,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   app.get('/readyz', async (c) => ((await options.isReady()) ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503)));
   app.get('/.well-known/jwks.json', (c) => c.json({ keys: options.jwks() }));
 
-  app.use(`${API_PREFIX}/*`, bodyLimit({
-    maxSize: options.bodyLimitBytes,
-    onError: () => {
-      throw errors.PAYLOAD_TOO_LARGE(`the body exceeds ${options.bodyLimitBytes} bytes`, { limitBytes: options.bodyLimitBytes });
-    },
-  }));
+  app.use(`${API_PREFIX}/*`, bodySizeLimit(options.bodyLimitBytes, () => errors.PAYLOAD_TOO_LARGE(`the body exceeds ${options.bodyLimitBytes} bytes`, { limitBytes: options.bodyLimitBytes })));
   app.use(`${API_PREFIX}/*`, rateLimit(options.rateLimits.filter((p) => p.key === 'ip'), options.limiterFactory));
   app.use(`${API_PREFIX}/*`, authenticate(options.tokens, options.sessions));
   app.use(`${API_PREFIX}/*`, rateLimit(options.rateLimits.filter((p) => p.key === 'user'), options.limiterFactory));

@@ -84,7 +84,9 @@ export class HttpTransport implements CallTransport {
         path: callPath(op.module, op.name),
         headers: requestHeaders,
         body: JSON.stringify(input ?? {}),
-        signal: AbortSignal.timeout(remaining),
+        // undici's own timers, not an AbortSignal.timeout per call (~5 µs each to make).
+        headersTimeout: remaining,
+        bodyTimeout: remaining,
       });
     } catch (err) {
       // Only failures of the link are transport failures; a request undici refuses to
@@ -129,8 +131,8 @@ export class HttpTransport implements CallTransport {
 }
 
 function isTimeout(err: unknown): boolean {
-  const name = (err as { name?: string } | undefined)?.name;
-  return name === 'TimeoutError' || name === 'AbortError';
+  const { name, code } = (err ?? {}) as { name?: string; code?: string };
+  return name === 'TimeoutError' || name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
 }
 
 // Codes of failures to reach the target or of a connection lost mid-call.

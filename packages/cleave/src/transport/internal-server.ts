@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { bodySizeLimit } from '../gateway/body-size-limit.ts';
 import type { JWK } from 'jose';
 import { z } from 'zod';
 import { validationFailed } from '../errors/validation.ts';
@@ -82,12 +82,7 @@ export function createInternalServer(options: InternalServerOptions): Hono {
     return c.json({ accepted: parsed.data.events.length });
   });
 
-  app.post(`${CALL_PATH_PREFIX}:module/:operation`, bodyLimit({
-    maxSize: options.bodyLimitBytes,
-    onError: () => {
-      throw errors.PAYLOAD_TOO_LARGE(`the call body exceeds ${options.bodyLimitBytes} bytes`);
-    },
-  }), async (c) => {
+  app.post(`${CALL_PATH_PREFIX}:module/:operation`, bodySizeLimit(options.bodyLimitBytes, () => errors.PAYLOAD_TOO_LARGE(`the call body exceeds ${options.bodyLimitBytes} bytes`)), async (c) => {
     const caller = await options.verifier.verify(/^Bearer (\S+)$/.exec(c.req.header(headers.authorization) ?? '')?.[1]);
     const module = c.req.param('module');
     if (!options.mayCall(caller.service, module)) {
