@@ -1,5 +1,6 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
+import { CleaveError } from '../errors/cleave-error.ts';
 import { errors } from '../errors/framework-errors.ts';
 import { BoundedCache } from '../util/bounded-cache.ts';
 import { SIGNING_ALG } from './signing-key.ts';
@@ -95,8 +96,13 @@ export class ServiceTokenVerifier {
       return caller;
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw errors.UNAUTHENTICATED('the service token has expired');
-      if (err instanceof joseErrors.JOSEError) throw errors.UNAUTHENTICATED(`the service token is not valid (${err.code})`);
-      throw err;
+      // Not being able to fetch the caller's keys says nothing about the token: 503, so the
+      // caller retries, rather than 401, which it must take as a final refusal.
+      if (err instanceof joseErrors.JWKSTimeout || !(err instanceof joseErrors.JOSEError)) {
+        if (err instanceof CleaveError) throw err;
+        throw errors.DEPENDENCY_UNAVAILABLE(`the key set of service "${issuer}" could not be fetched`, undefined, err);
+      }
+      throw errors.UNAUTHENTICATED(`the service token is not valid (${err.code})`);
     }
   }
 }

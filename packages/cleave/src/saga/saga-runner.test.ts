@@ -449,6 +449,17 @@ describe('SagaRunner: a step failing transiently (5xx, timeout) — it may have 
     expect(b3!.startedAt - b2!.endedAt!).toBeGreaterThanOrEqual(9);
   });
 
+  it('b unavailable, then refused on the retry: b may have happened the first time, so undoB runs too', async () => {
+    script.doB = ['unavailable', 'refuse'];
+    const app = build();
+    const { id } = await app.start();
+    const ended = await drive(app.runner(), id);
+
+    expect(ended.status).toBe('failed');
+    expect(trail()).toEqual([`doA ${id}:a`, `doB ${id}:b`, `doB ${id}:b`, `undoB ${id}:b:compensate`, `undoA ${id}:a:compensate`]);
+    expect(await stepsOf(id)).toMatchObject({ a: { status: 'compensated' }, b: { status: 'compensated' }, c: { status: 'pending' } });
+  });
+
   it('b unavailable beyond maxStepAttempts: compensation includes b (undoB, then undoA)', async () => {
     script.doB = ['unavailable', 'unavailable', 'unavailable', 'ok'];
     const app = build({ maxStepAttempts: 3 });

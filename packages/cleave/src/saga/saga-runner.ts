@@ -1,5 +1,6 @@
 
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { CleaveError } from '../errors/cleave-error.ts';
 import { errors } from '../errors/framework-errors.ts';
@@ -96,7 +97,8 @@ export class SagaRunner extends WakeableLoop {
   async #nextDue(): Promise<{ nextInMs?: number }> {
     const next = await this.#db
       .selectFrom('sagas')
-      .select((eb) => eb.fn.min('next_attempt_at').as('next'))
+      // A leased saga is not due before its lease ends: counting it would spin the loop.
+      .select(sql<Date>`min(greatest(next_attempt_at, coalesce(locked_until, next_attempt_at)))`.as('next'))
       .where('status', 'in', ['running', 'compensating'])
       .executeTakeFirst();
     const nextAt = next?.next ? new Date(next.next as unknown as string).getTime() : undefined;
@@ -104,13 +106,15 @@ export class SagaRunner extends WakeableLoop {
   }
 
   /**
-   * By default a lease outlives the longest step twice over, so a healthy runner never
-   * loses its saga mid-step; an explicit `leaseMs` wins (and a runner that loses its
+   * By default a lease outlives the longest step twice over (plus a second), so a healthy
+   * runner never loses its saga mid-step; an explicit `leaseMs` wins (and a runner that loses its
    * lease anyway stops at its next transition, see #update).
    */
   #leaseUntil(saga: AnySaga | undefined): Date {
     const longestStep = Math.max(0, ...(saga?.steps ?? []).map((s) => s.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS));
-    return new Date(Date.now() + (this.options.leaseMs ?? Math.max(60_000, 2 * longestStep)));
+    // Renewed at every transition, so it only has to cover one step: short, so that the
+    // sagas of a crashed runner are picked up again soon.
+    return new Date(Date.now() + (this.options.leaseMs ?? 2 * longestStep + 1_000));
   }
 
   async #advanceLeased(row: SagaRow): Promise<void> {
@@ -164,10 +168,13 @@ export class SagaRunner extends WakeableLoop {
       if (err instanceof LostLease) throw err;
       const message = describe(err);
       const attempts = row.attempts + 1;
-      // A refusal (4xx) means the step did not happen: undo the steps before it.
+      // A refusal (4xx) means this attempt did not happen: undo the steps before it — and
+      // this one too when an earlier attempt failed ambiguously (it may have taken effect);
+      // compensations tolerate "nothing to undo".
       if (err instanceof CleaveError && err.status < 500) {
         this.runtime.logger.info({ sagaId: row.id, step: step.name, code: err.code }, 'saga step refused; compensating');
-        return this.#update(row, { status: 'compensating', cursor: position - 1, attempts: 0, error: `${step.name}: ${message}` }, { position, status: 'failed', attempts, error: message });
+        const undoFrom = row.attempts > 0 ? position : position - 1;
+        return this.#update(row, { status: 'compensating', cursor: undoFrom, attempts: 0, error: `${step.name}: ${message}` }, { position, status: 'failed', attempts, error: message });
       }
       if (attempts < (saga.maxStepAttempts ?? 3)) {
         await this.#update(row, { attempts, next_attempt_at: this.#backoff(attempts), error: `${step.name}: ${message}` }, { position, status: 'pending', attempts, error: message });

@@ -18,6 +18,9 @@ interface Reserved {
  */
 export const createOrderSaga = defineSaga('createOrder', {
   input: CreateOrderSagaInput,
+  // Transient failures (a service restarting) are retried for ~20 s (backoff 0.2 s doubling,
+  // capped at 10 s) before the order gives up; refusals end it at once.
+  maxStepAttempts: 8,
   steps: [
     {
       name: 'reserveInventory',

@@ -24,7 +24,17 @@ export const handlers: Handlers<typeof payments, PaymentsDb> = {
   refund({ orderId }, ctx) {
     return ctx.transaction(async (tx) => {
       const charge = await tx.db.selectFrom('charges').selectAll().where('order_id', '=', orderId).forUpdate().executeTakeFirst();
-      if (!charge) return { refunded: false, amountCents: 0 };
+      if (!charge) {
+        // Nothing charged (yet): leave a void marker, so a charge of this order still in
+        // flight can't commit after its refund was decided (one charge row per order).
+        await tx.db
+          .insertInto('charges')
+          .values({ id: randomUUID(), order_id: orderId, amount_cents: 0, refunded_cents: 0, currency: 'XXX', status: 'voided', provider_ref: 'none', created_at: new Date() })
+          .onConflict((oc) => oc.column('order_id').doNothing())
+          .execute();
+        return { refunded: false, amountCents: 0 };
+      }
+      if (charge.status === 'voided') return { refunded: false, amountCents: 0 };
       if (charge.status === 'captured') {
         await tx.db.updateTable('charges').set({ status: 'refunded', refunded_cents: charge.amount_cents }).where('id', '=', charge.id).execute();
       }

@@ -7,7 +7,8 @@ export interface PaymentsDb {
     amount_cents: number;
     refunded_cents: number;
     currency: string;
-    status: 'captured' | 'refunded';
+    /** `voided`: refunded before any charge; blocks a late one. */
+    status: 'captured' | 'refunded' | 'voided';
     provider_ref: string;
     created_at: ColumnType<Date, Date, never>;
   };
