@@ -1,22 +1,23 @@
 /**
- * `npm run bench`: runs the benchmarks, prints a table and the JSON, and writes the JSON
- * to bench/results/. BENCH_N (calls per sample), BENCH_SAMPLES and BENCH_WARMUP override
- * the defaults.
+ * `npm run bench [name…]`: runs the named benchmarks (default: all), one after another,
+ * each printing its table, PASS/MISS lines and JSON (also written to bench/results/).
+ * Benchmarks that need a server (NATS_URL, DATABASE_URL) say so and skip themselves.
  */
-import { join } from 'node:path';
-import { callOverhead } from './call-overhead.ts';
-import { writeJson } from './lib/measure.ts';
-
-const options = {
-  n: Number(process.env.BENCH_N ?? 100_000),
-  samples: Number(process.env.BENCH_SAMPLES ?? 9),
-  warmup: Number(process.env.BENCH_WARMUP ?? 2),
+const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
+  call: () => import('./call-overhead-bench.ts'),
+  http: () => import('./http-call-latency.ts'),
+  gateway: () => import('./gateway-aggregate.ts'),
+  events: () => import('./events-throughput.ts'),
+  saga: () => import('./saga-orders.ts'),
 };
 
-const { text, json } = await callOverhead(options);
-const file = join(import.meta.dirname, 'results', 'call-overhead.json');
-writeJson(file, json);
-console.log(`call overhead: ns per call, median of ${options.samples} samples of ${options.n} calls (${json.cpus} cores, node ${json.node})\n`);
-console.log(text);
-console.log(`\n${JSON.stringify(json, null, 2)}`);
-console.log(`\nwritten to ${file}`);
+const names = process.argv.slice(2);
+const unknown = names.filter((n) => !(n in benches));
+if (unknown.length) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(benches).join(', ')}`);
+  process.exit(2);
+}
+for (const name of names.length ? names : Object.keys(benches)) {
+  console.log(`\n=== bench: ${name}\n`);
+  await (await benches[name]!()).run();
+}

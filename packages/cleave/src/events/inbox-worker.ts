@@ -47,10 +47,14 @@ export class InboxWorker extends WakeableLoop {
 
   /** Handles the due head of each aggregate once; reports whether it did anything, and when to look next. */
   async workOnce(): Promise<PassResult> {
+    // The head of each aggregate, oldest first across aggregates (ordering the outer query
+    // by seq, not by key, so a backlog doesn't starve aggregates with high keys).
     const heads = await sql<InboxRow>`
-      select distinct on (publisher, aggregate_key) *
-      from inbox where status = 'pending'
-      order by publisher, aggregate_key, seq
+      select * from (
+        select distinct on (publisher, aggregate_key) *
+        from inbox where status = 'pending'
+        order by publisher, aggregate_key, seq
+      ) as head order by seq
       limit ${this.options.batchSize ?? 200}`.execute(this.#db);
     const now = Date.now();
     const due = heads.rows.filter((r) => new Date(r.next_attempt_at).getTime() <= now).sort((a, b) => Number(a.seq) - Number(b.seq));

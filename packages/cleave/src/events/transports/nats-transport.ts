@@ -1,5 +1,5 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { Consumer, JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { connect, nanos } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../telemetry/logger.ts';
@@ -106,10 +106,14 @@ export class NatsEventTransport implements EventTransport {
     while (!this.#closing) {
       try {
         consumer ??= await this.#openConsumer(publisher, position);
+        // A fetch returns at a full batch or at its expiry (nats.js allows no less than 1 s),
+        // so under light load a lone event can wait up to 1 s here (bench/events-throughput.ts).
+        const batch: JsMsg[] = [];
         const messages = await consumer.fetch({ max_messages: this.#options.fetchBatch ?? 256, expires: 1_000 });
+        for await (const m of messages) batch.push(m);
         const events: EventEnvelope[] = [];
         let last = position;
-        for await (const m of messages) {
+        for (const m of batch) {
           last = BigInt(m.seq);
           const event = m.json<EventEnvelope>();
           if (wanted.has(event.name)) events.push(event);
