@@ -24,23 +24,8 @@ import type { Tracer } from '../packages/cleave/src/telemetry/tracer.ts';
 import { InProcessTransport } from '../packages/cleave/src/transport/in-process.ts';
 import { environment, formatTable, measure, ns, ratio } from './lib/measure.ts';
 import type { MeasureOptions, Scenario, Stats } from './lib/measure.ts';
-
-interface Item {
-  id: string;
-  n: number;
-}
-const payload: Item = { id: 'u_123', n: 42 };
-
-// Module b: `echo` returns its input, validated in and out as every Cleave call is.
-const b = defineContract('b', {
-  operations: {
-    echo: operation({
-      input: z.object({ id: z.string(), n: z.number() }),
-      output: z.object({ id: z.string(), n: z.number() }),
-    }),
-  },
-});
-const bModule = defineModule(b, { handlers: { echo: async (input) => input } });
+import { b, bModule, payload } from './lib/echo-module.ts';
+import type { Item } from './lib/echo-module.ts';
 
 // Module a: `loop` makes `count` calls to b.echo from inside a handler, so the timed
 // batch is N cross-module calls; a's own entry is paid once per batch (< 0.1 ns/call).

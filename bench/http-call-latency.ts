@@ -49,6 +49,8 @@ import { closedLoop, count, freePort, isMain, percentiles, sequential, us } from
 import type { Percentiles, ThroughputResult } from './lib/load.ts';
 import { environment, formatTable, measure, ratio, writeJson } from './lib/measure.ts';
 import type { Scenario } from './lib/measure.ts';
+import { b, bModule, payload } from './lib/echo-module.ts';
+import type { Item } from './lib/echo-module.ts';
 
 export interface HttpCallOptions {
   /** Sequential calls per scenario (after warm-up), split over `rounds` turns. */
@@ -70,23 +72,6 @@ export const defaultOptions: HttpCallOptions = {
 export const targets = {
   floorRatio: 1.5,
 } as const;
-
-interface Item {
-  id: string;
-  n: number;
-}
-const payload: Item = { id: 'u_123', n: 42 };
-
-// Module b: `echo` returns its input, validated in and out as every Cleave call is.
-const b = defineContract('b', {
-  operations: {
-    echo: operation({
-      input: z.object({ id: z.string(), n: z.number() }),
-      output: z.object({ id: z.string(), n: z.number() }),
-    }),
-  },
-});
-const bModule = defineModule(b, { handlers: { echo: async (input) => input } });
 
 // Module a: its one handler hands out its ModuleContext, so the bench can make real
 // `ctx.call`s from module a (dependency check, child context, router) one by one.

@@ -38,7 +38,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -73,6 +73,7 @@ import { disabledTracer } from '../packages/cleave/src/telemetry/tracer.ts';
 import { InProcessTransport } from '../packages/cleave/src/transport/in-process.ts';
 import { environment, formatTable, measure, ratio, writeJson } from './lib/measure.ts';
 import type { Scenario } from './lib/measure.ts';
+import { createTestDatabase } from '../examples/saas/test/support/postgres.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 const cleaveBin = join(repoRoot, 'packages/cleave/bin/cleave.mjs');
@@ -144,31 +145,6 @@ function latency(ms: readonly number[]): Latency {
 
 const msText = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
-/** A fresh, empty database on the server; dropped by `drop`. */
-async function createDatabase(serverUrl: string, prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      try {
-        await client.query(`drop database if exists "${name}" with (force)`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
-}
 
 /** This process's environment without anything that would point a Cleave child elsewhere. */
 function cleaveEnv(extra: Record<string, string>): Record<string, string> {
@@ -229,13 +205,13 @@ async function startDeployment(id: 'monolith' | 'split', postgresUrl: string | u
   }
   if (postgresUrl) {
     if (id === 'monolith') {
-      const database = await createDatabase(postgresUrl, 'cleave_bench_saga_mono');
+      const database = await createTestDatabase(postgresUrl, 'cleave_bench_saga_mono');
       databases.push(database);
       extra.DATABASE_URL = database.url;
       ordersDatabaseUrl = inventoryDatabaseUrl = database.url;
     } else {
       for (const schema of ['users', 'posts', 'notifications', 'inventory', 'payments', 'orders', 'cleave_sessions']) {
-        const database = await createDatabase(postgresUrl, `cleave_bench_saga_${schema}`);
+        const database = await createTestDatabase(postgresUrl, `cleave_bench_saga_${schema}`);
         databases.push(database);
         extra[`${schema.toUpperCase()}_DATABASE_URL`] = database.url;
         if (schema === 'orders') ordersDatabaseUrl = database.url;
@@ -532,7 +508,7 @@ export interface InProcessRow {
 }
 
 async function inProcess(backend: 'pglite' | 'postgres', options: SagaOrdersOptions): Promise<InProcessRow[]> {
-  const server = backend === 'postgres' ? await createDatabase(options.postgresUrl as string, 'cleave_bench_saga_inproc') : undefined;
+  const server = backend === 'postgres' ? await createTestDatabase(options.postgresUrl as string, 'cleave_bench_saga_inproc') : undefined;
   const databases: ModuleDatabase<unknown>[] = [];
   try {
     const open = async (module: AnyModule) => {
