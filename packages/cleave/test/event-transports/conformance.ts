@@ -41,8 +41,6 @@ export function conformanceCases(driver: TransportDriver): void {
     await driver.cleanup?.();
   });
 
-  const test = (name: string, fn: () => Promise<void>) => (driver.knownFailures?.has(name) ? it.fails : it)(name, fn);
-
   const effectNs = async (id: string) => (await effectsOf(world, id)).map((e) => e.n);
   /** Waits for `count` effects of aggregate `id`; their `n`s in the order they took effect. */
   const effectNsReach = async (id: string, count: number) => {
@@ -62,7 +60,7 @@ export function conformanceCases(driver: TransportDriver): void {
     await effectNsReach(id, 1);
   };
 
-  test(CASES.delivery, async () => {
+  it(CASES.delivery, async () => {
     const ids = [uid('d1'), uid('d2'), uid('d3'), uid('d4')];
     const plan: { n: number; name: EventName }[] = [
       ...range(1, 5).map((n) => ({ n, name: 'thing.changed.v1' as const })),
@@ -84,7 +82,7 @@ export function conformanceCases(driver: TransportDriver): void {
     }
   });
 
-  test(CASES.rollback, async () => {
+  it(CASES.rollback, async () => {
     const id = uid('rollback');
     const attempt = world.pub.transaction(newTraceContext(), async (tx) => {
       await (tx.db as unknown as Kysely<PubDb>).insertInto('things').values({ id, n: 1 }).execute();
@@ -102,7 +100,7 @@ export function conformanceCases(driver: TransportDriver): void {
     expect(attemptsOf(id)).toEqual([2]);
   });
 
-  test(CASES.redelivery, async () => {
+  it(CASES.redelivery, async () => {
     const id = uid('again');
     await publish(world, range(1, 3).map((n) => ({ id, n })));
     expect(await effectNsReach(id, 3)).toEqual([1, 2, 3]);
@@ -121,7 +119,7 @@ export function conformanceCases(driver: TransportDriver): void {
     expect((await inboxOf(world, id)).map((r) => [r.n, r.status, r.attempts])).toEqual(range(1, 4).map((n) => [n, 'done', 1]));
   });
 
-  test(CASES.crash, async () => {
+  it(CASES.crash, async () => {
     const id = uid('crash');
     const gate = holdHandler(keyOf(id, 4));
     await publish(world, range(1, 10).map((n) => ({ id, n })));
@@ -152,7 +150,7 @@ export function conformanceCases(driver: TransportDriver): void {
     expect(inbox.find((r) => r.n === 4)?.attempts).toBe(2);
   });
 
-  test(CASES.ordering, async () => {
+  it(CASES.ordering, async () => {
     const [a, b] = [uid('A'), uid('B')];
     const failsOnce = (id: string, n: number) => (id === a ? n % 7 === 3 : n % 9 === 2);
     for (const n of range(1, 50)) for (const id of [a, b]) if (failsOnce(id, n)) control.fail.set(keyOf(id, n), 1);
@@ -168,7 +166,7 @@ export function conformanceCases(driver: TransportDriver): void {
     }
   });
 
-  test(CASES.deadLetter, async () => {
+  it(CASES.deadLetter, async () => {
     const id = uid('dead');
     control.fail.set(keyOf(id, 1), 'always');
     control.fail.set(keyOf(id, 3), 2);
@@ -184,7 +182,7 @@ export function conformanceCases(driver: TransportDriver): void {
     expect(dead).toEqual([expect.objectContaining({ eventId: inbox[0]?.event_id, attempts: 3, name: 'thing.changed.v1', publisher: 'pub' })]);
   });
 
-  test(CASES.replay, async () => {
+  it(CASES.replay, async () => {
     const id = uid('replay');
     control.fail.set(keyOf(id, 1), 'always');
     await publish(world, [{ id, n: 1 }, { id, n: 2 }]);
@@ -200,7 +198,7 @@ export function conformanceCases(driver: TransportDriver): void {
     expect((await inboxOf(world, id))[0]).toMatchObject({ status: 'done', attempts: 1, last_error: null });
   });
 
-  test(CASES.trace, async () => {
+  it(CASES.trace, async () => {
     const id = uid('trace');
     const trace = newTraceContext();
     control.fail.set(keyOf(id, 2), 1);
@@ -221,7 +219,7 @@ export function conformanceCases(driver: TransportDriver): void {
     }
   });
 
-  test(CASES.validation, async () => {
+  it(CASES.validation, async () => {
     const id = uid('invalid');
     // Written behind the contract's back (an old publisher, a hand-made row): `n` is not a number.
     await world.pubTables
@@ -236,7 +234,7 @@ export function conformanceCases(driver: TransportDriver): void {
     expect(attemptsOf(id)).toEqual([2]);
   });
 
-  test(CASES.storageOutage, async () => {
+  it(CASES.storageOutage, async () => {
     const [a, b] = [uid('S'), uid('T')];
     // More events than one NATS fetch (256) takes: the backlog after an outage.
     const count = 150;
@@ -245,7 +243,8 @@ export function conformanceCases(driver: TransportDriver): void {
     try {
       const logged = world.logs.lines.length;
       await publish(world, range(1, count).flatMap((n) => [{ id: a, n }, { id: b, n }]));
-      await waitFor(() => world.logs.lines.length > logged, 'a failed delivery to be logged');
+      // The relay (local, http) or the consumer (nats) logs the refused batch; it will retry.
+      await waitFor(() => world.logs.lines.slice(logged).some((l) => /fail/i.test(l.msg ?? '')), 'a failed delivery to be logged');
     } finally {
       await sql`drop trigger refuse_inbox on inbox`.execute(world.subDb.db);
     }

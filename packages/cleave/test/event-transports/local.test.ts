@@ -14,8 +14,7 @@ const local: TransportDriver = {
     let events: EventRuntime = await startSide(world, ['pub', 'sub'], transport);
     return {
       async stopSubscriber() {
-        const workers = stopWorkers(events);
-        await workers;
+        await stopWorkers(events);
         await events.stop();
       },
       async startSubscriber() {

@@ -117,11 +117,10 @@ export interface TransportDriver {
   readonly kind: 'local' | 'http' | 'nats';
   /**
    * Where events published while `sub` is down wait: in the outbox because the whole
-   * process is down (local), in the outbox because pushes fail (http), or in the broker.
+   * process is down (local), in the outbox because pushes fail (http), or in the broker's
+   * stream, read from the position `sub` stored (nats).
    */
   readonly whileSubscriberDown: 'publisher-down-too' | 'held-in-outbox' | 'stored-by-broker';
-  /** Names of shared cases known to fail on this transport (run as `it.fails`). */
-  readonly knownFailures?: ReadonlySet<string>;
   start(world: World): Promise<Deployment>;
   cleanup?(): Promise<void>;
 }
