@@ -72,7 +72,14 @@ export async function startSplit(options: TargetOptions = {}): Promise<SplitTarg
   try {
     await waitFor('the split topology to be ready', async () => {
       if (child.exitCode !== null) throw new Error('supervisor exited');
-      return (await isReady(baseUrl)) && (await Promise.all(Object.values(services).map(isReady))).every(Boolean);
+      if (!(await isReady(baseUrl)) || !(await Promise.all(Object.values(services).map(isReady))).every(Boolean)) return false;
+      // A port picked as free may have been taken by another process meanwhile: make sure
+      // each address answers as the service it should be, or fail now with a clear reason.
+      for (const [name, url] of Object.entries(services)) {
+        const info = (await (await fetch(`${url}/_cleave/info`)).json()) as { service: string };
+        if (info.service !== name) throw new Error(`${url} answers as service "${info.service}", not "${name}": port taken by another process`);
+      }
+      return true;
     }, 120_000);
   } catch (err) {
     await stop();

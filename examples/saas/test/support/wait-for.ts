@@ -1,13 +1,17 @@
 /** Polls `check` until it returns true or `timeoutMs` passes (no fixed sleeps in tests). */
 export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000, intervalMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
     try {
       if (await check()) return;
-    } catch {
-      // not yet
+    } catch (err) {
+      lastError = err; // not yet; reported if it never comes
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`, { cause: lastError });
+    }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

@@ -102,7 +102,7 @@ export class ServiceTokenVerifier {
         if (err instanceof CleaveError) throw err;
         throw errors.DEPENDENCY_UNAVAILABLE(`the key set of service "${issuer}" could not be fetched`, undefined, err);
       }
-      throw errors.UNAUTHENTICATED(`the service token is not valid (${err.code})`);
+      throw errors.UNAUTHENTICATED(`the service token is not valid (${err.code}: ${err.message})`);
     }
   }
 }
