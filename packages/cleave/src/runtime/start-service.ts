@@ -107,11 +107,17 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
 
     const router = new CallRouter();
     const modules = new Map<string, ModuleRuntime>();
-    for (const definition of hosted) {
-      const database = await open(definition.name, definition.migrations);
-      // The framework's own tables (outbox, inbox; sagas, idempotency keys), in their own migration histories.
-      await migrateModule(database.db, definition.name, eventTableMigrations, EVENT_TABLES_MIGRATION_TABLE);
-      await migrateModule(database.db, definition.name, sagaTableMigrations, SAGA_MIGRATION_TABLE);
+    // Opened together: each embedded database takes a second or two to start.
+    const opened = await Promise.all(
+      hosted.map(async (definition) => {
+        const database = await open(definition.name, definition.migrations);
+        // The framework's own tables (outbox, inbox; sagas, idempotency keys), in their own migration histories.
+        await migrateModule(database.db, definition.name, eventTableMigrations, EVENT_TABLES_MIGRATION_TABLE);
+        await migrateModule(database.db, definition.name, sagaTableMigrations, SAGA_MIGRATION_TABLE);
+        return { definition, database };
+      }),
+    );
+    for (const { definition, database } of opened) {
       const runtime = new ModuleRuntime(definition, database.db, logger, tracer, router);
       modules.set(definition.name, runtime);
       router.register(definition.name, new InProcessTransport(runtime));
