@@ -49,6 +49,10 @@ export async function openModuleDatabase<DB>(schema: string, location: DatabaseL
       max: location.poolSize ?? 5,
       options: `-c search_path=${schema}`,
     });
+    // An idle connection the server drops (restart, failover, `drop database … force`)
+    // is reported on the pool; unhandled, that event would crash the process. The pool
+    // discards the connection and opens another when one is needed.
+    pool.on('error', () => {});
     db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     await createSchema(db as Kysely<unknown>, schema);
   }
