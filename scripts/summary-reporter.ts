@@ -6,7 +6,7 @@ import type { Reporter, TestModule } from 'vitest/node';
  * describe title: "needs DATABASE_URL").
  */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown> = []): void {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
@@ -26,6 +26,8 @@ export default class SummaryReporter implements Reporter {
     if (skippedSuites.size > 0) {
       console.log(`\nSkipped, for want of a server (set the URL to run them):\n${[...skippedSuites].map((s) => `  - ${s}`).join('\n')}`);
     }
-    console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+    // Unhandled errors fail the run though no test failed: count them, so the line agrees.
+    if (unhandledErrors.length > 0) console.log(`\n${unhandledErrors.length} unhandled error(s) outside tests: counted as failed`);
+    console.log(`\n${passed} passed, ${failed + unhandledErrors.length} failed, ${skipped} skipped`);
   }
 }
