@@ -28,7 +28,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { split } from '../examples/saas/topologies/split.ts';
-import { count, freePort, isMain, percentiles } from './lib/load.ts';
+import { count, freePort, isMain, percentiles, waitUntil } from './lib/load.ts';
 import type { Percentiles } from './lib/load.ts';
 import { environment, formatTable, ratio, writeJson } from './lib/measure.ts';
 
@@ -86,20 +86,6 @@ function spawnChild(args: readonly string[], env: Record<string, string>): { chi
 async function stopChild({ child, exited }: { child: ChildProcess; exited: Promise<void> }): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   await exited;
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${what}: the process exited (${child.exitCode})`);
-    try {
-      if (await check()) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 200));
-  }
 }
 
 const ready = async (url: string, path = '/readyz') => (await fetch(url + path)).status === 200;

@@ -37,7 +37,6 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -74,6 +73,8 @@ import { InProcessTransport } from '../packages/cleave/src/transport/in-process.
 import { environment, formatTable, measure, ratio, writeJson } from './lib/measure.ts';
 import type { Scenario } from './lib/measure.ts';
 import { createTestDatabase } from '../examples/saas/test/support/postgres.ts';
+import { percentiles, waitUntil } from './lib/load.ts';
+import type { Percentiles } from './lib/load.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 const cleaveBin = join(repoRoot, 'packages/cleave/bin/cleave.mjs');
@@ -126,22 +127,7 @@ function freePort(): Promise<number> {
   });
 }
 
-export interface Latency {
-  readonly count: number;
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly mean: number;
-  readonly max: number;
-}
-
-/** Nearest-rank percentiles of latencies in ms. */
-function latency(ms: readonly number[]): Latency {
-  const sorted = Float64Array.from(ms).sort();
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
-  const sum = sorted.reduce((a, b) => a + b, 0);
-  return { count: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), mean: sum / sorted.length, max: sorted[sorted.length - 1] ?? NaN };
-}
+export type Latency = Percentiles;
 
 const msText = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
@@ -154,20 +140,6 @@ function cleaveEnv(extra: Record<string, string>): Record<string, string> {
     env[key] = value;
   }
   return { ...env, CLEAVE_TRUST_PROXY: '1', LOG_LEVEL: 'warn', ...extra };
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${what}: the process exited (${child.exitCode})`);
-    try {
-      if (await check()) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
 }
 
 const ready = async (url: string) => (await fetch(`${url}/readyz`)).status === 200;
@@ -433,8 +405,8 @@ async function topologies(options: SagaOrdersOptions): Promise<TopologyResult[]>
         const loaded = await loadedPhase(d, w, users, options.concurrency, options.loadedSeconds);
         acc.get(d.id)!.seq.push(seq);
         acc.get(d.id)!.loaded.push(loaded);
-        console.error(`[saga-orders] round ${round + 1} ${d.id}: sequential p50 ${msText(latency(seq.latenciesMs).p50)} ms; ` +
-          `loaded ${(loaded.orders / loaded.seconds).toFixed(1)} orders/s, p50 ${msText(latency(loaded.latenciesMs).p50)} ms, p99 ${msText(latency(loaded.latenciesMs).p99)} ms`);
+        console.error(`[saga-orders] round ${round + 1} ${d.id}: sequential p50 ${msText(percentiles(seq.latenciesMs).p50)} ms; ` +
+          `loaded ${(loaded.orders / loaded.seconds).toFixed(1)} orders/s, p50 ${msText(percentiles(loaded.latenciesMs).p50)} ms, p99 ${msText(percentiles(loaded.latenciesMs).p99)} ms`);
       }
     }
     return deployments.map((d) => {
@@ -443,9 +415,9 @@ async function topologies(options: SagaOrdersOptions): Promise<TopologyResult[]>
       return {
         id: d.id,
         label: d.label,
-        sequential: { latencyMs: latency(seq.flatMap((r) => r.latenciesMs)), ordersPerSecond: sum(seq, (r) => r.orders) / sum(seq, (r) => r.seconds) },
+        sequential: { latencyMs: percentiles(seq.flatMap((r) => r.latenciesMs)), ordersPerSecond: sum(seq, (r) => r.orders) / sum(seq, (r) => r.seconds) },
         loaded: {
-          latencyMs: latency(loaded.flatMap((r) => r.latenciesMs)),
+          latencyMs: percentiles(loaded.flatMap((r) => r.latenciesMs)),
           ordersPerSecond: sum(loaded, (r) => r.orders) / sum(loaded, (r) => r.seconds),
           perRound: loaded.map((r) => r.orders / r.seconds),
         },

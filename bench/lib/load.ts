@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 /**
  * Helpers for the benchmarks that time whole requests rather than ~100 ns calls: per-call
  * latency samples and their percentiles, a concurrency driver, free ports, and the check
@@ -7,7 +8,7 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Latency percentiles in microseconds. */
+/** Latency percentiles, in the unit of the samples (µs for the call benches, ms for orders). */
 export interface Percentiles {
   readonly count: number;
   readonly p50: number;
@@ -17,7 +18,7 @@ export interface Percentiles {
   readonly max: number;
 }
 
-/** Percentiles of samples in microseconds (nearest-rank). */
+/** Nearest-rank percentiles of samples, in their own unit. */
 export function percentiles(samplesUs: readonly number[]): Percentiles {
   const sorted = Float64Array.from(samplesUs).sort();
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
@@ -87,4 +88,19 @@ export function freePort(): Promise<number> {
 export function isMain(url: string): boolean {
   const entry = process.argv[1];
   return entry !== undefined && resolve(entry) === fileURLToPath(url);
+}
+
+/** Polls `check` until it is true, failing early if `child` exits or after `timeoutMs`. */
+export async function waitUntil(what: string, check: () => Promise<boolean>, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${what}: the process exited (${child.exitCode})`);
+    try {
+      if (await check()) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((done) => setTimeout(done, 200));
+  }
 }
