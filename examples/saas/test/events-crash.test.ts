@@ -43,7 +43,7 @@ const CHAOS_CAP_MS = 75_000;
 const PROGRESS_BETWEEN_KILLS = 40;
 /** A rename or signup that can't get through in this long fails the test. */
 const OPERATION_DEADLINE_MS = 45_000;
-/** Redelivery after a crash waits for JetStream's ack_wait (30 s in nats-transport.ts). */
+/** Bound on how long the pipeline may take to drain after the last kill. */
 const QUIESCENCE_TIMEOUT_MS = 90_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

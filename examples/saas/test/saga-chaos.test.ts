@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PRODUCTS } from '../modules/inventory/db/migrations.ts';
 import { ApiClient } from './support/client.ts';
@@ -8,6 +7,7 @@ import { natsNamespace } from './support/nats.ts';
 import { startSplit } from './support/split-target.ts';
 import type { SplitTarget } from './support/split-target.ts';
 import { isReady, waitFor } from './support/wait-for.ts';
+import { ModuleDatabases } from './support/module-databases.ts';
 
 /**
  * The crash test of the createOrder saga (reserve inventory → charge payment → confirm),
@@ -58,28 +58,6 @@ const TEST_TIMEOUT_MS = 240_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const between = ([lo, hi]: readonly [number, number]) => lo + Math.random() * (hi - lo);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
-
-/** Direct SQL on one module database per pool (the split target's databaseUrls). */
-class Databases {
-  readonly #pools = new Map<string, pg.Pool>();
-  constructor(private readonly urls: Readonly<Record<string, string>>) {}
-
-  async rows<T>(database: string, text: string, params: unknown[] = []): Promise<T[]> {
-    let pool = this.#pools.get(database);
-    if (pool === undefined) {
-      const url = this.urls[database];
-      if (url === undefined) throw new Error(`no database URL for ${database}`);
-      pool = new pg.Pool({ connectionString: url, max: 2 });
-      pool.on('error', () => {});
-      this.#pools.set(database, pool);
-    }
-    return (await pool.query(text, params)).rows as T[];
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([...this.#pools.values()].map((p) => p.end()));
-  }
-}
 
 interface Line {
   readonly productId: string;
@@ -133,7 +111,7 @@ async function placeUntilAccepted(client: ApiClient, session: Session, key: stri
 
 describe.skipIf(!postgresUrl || !natsUrl)('createOrder saga under crashes: SIGKILL of payments and commerce, split topology on NATS and PostgreSQL (needs DATABASE_URL and NATS_URL)', () => {
   let target: SplitTarget;
-  let dbs: Databases;
+  let dbs: ModuleDatabases;
 
   beforeAll(async () => {
     const startedAt = Date.now();
@@ -142,7 +120,7 @@ describe.skipIf(!postgresUrl || !natsUrl)('createOrder saga under crashes: SIGKI
       env: { NATS_URL: natsUrl as string, CLEAVE_EVENTS: 'nats', CLEAVE_EVENTS_NAMESPACE: natsNamespace('saga'), PAYMENTS_FAILURE_RATE: '0.1' },
     });
     console.info(`[saga-chaos] split topology ready in ${Date.now() - startedAt} ms`);
-    dbs = new Databases(target.databaseUrls);
+    dbs = new ModuleDatabases(target.databaseUrls);
   });
 
   afterAll(async () => {
