@@ -128,8 +128,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
           if (!allowed.has(op.module)) {
             return Promise.reject(errors.UNDECLARED_DEPENDENCY(`aggregate "${aggregate.name}" called ${op.id} but does not declare "${op.module}"`));
           }
-          const deadline = callOptions?.timeoutMs === undefined ? request.deadline : Math.min(request.deadline, Date.now() + callOptions.timeoutMs);
-          return options.router.dispatch(op, input, { ...request, deadline, idempotencyKey: callOptions?.idempotencyKey }) as never;
+          return options.router.callFrom(request, 'gateway', op, input, callOptions) as never;
         },
         markPartial: (reason) => c.header('Cleave-Partial', reason),
       };

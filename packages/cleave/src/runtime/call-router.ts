@@ -1,6 +1,7 @@
 import { errors } from '../errors/framework-errors.ts';
 import type { AnyOperation } from '../module/contract.ts';
-import type { RequestContext } from '../module/request-context.ts';
+import type { CallOptions, RequestContext } from '../module/request-context.ts';
+import { withDeadline } from './with-deadline.ts';
 import type { CallTransport } from '../transport/call-transport.ts';
 
 /**
@@ -22,6 +23,18 @@ export class CallRouter {
 
   transportFor(module: string): CallTransport | undefined {
     return this.#routes.get(module);
+  }
+
+  /**
+   * A call made on behalf of `parent` by `caller`: the child context inherits trace, user
+   * and deadline (shortened by an explicit `timeoutMs`, which is then kept on every
+   * transport), and carries only the idempotency key given for this call.
+   */
+  callFrom(parent: RequestContext, caller: string, op: AnyOperation, input: unknown, options?: CallOptions): Promise<unknown> {
+    const timeout = options?.timeoutMs;
+    const deadline = timeout === undefined ? parent.deadline : Math.min(parent.deadline, Date.now() + timeout);
+    const call = this.dispatch(op, input, { trace: parent.trace, user: parent.user, caller, deadline, idempotencyKey: options?.idempotencyKey });
+    return timeout === undefined ? call : withDeadline(call, deadline, op.id);
   }
 
   dispatch(op: AnyOperation, input: unknown, ctx: RequestContext): Promise<unknown> {

@@ -6,7 +6,6 @@ import { insertSaga } from '../saga/start-saga.ts';
 import type { ModuleTransaction } from '../events/subscription.ts';
 import { CleaveError } from '../errors/cleave-error.ts';
 import { errors } from '../errors/framework-errors.ts';
-import { withDeadline } from './with-deadline.ts';
 import { validationFailed } from '../errors/validation.ts';
 import type { AnyOperation, OperationInput, OperationOutput } from '../module/contract.ts';
 import type { AnyModule } from '../module/define-module.ts';
@@ -181,16 +180,6 @@ class HandlerContext implements ModuleContext<unknown> {
         errors.UNDECLARED_DEPENDENCY(`module "${runtime.name}" called ${op.id} but does not declare "${op.module}" in dependsOn`),
       );
     }
-    const timeout = options?.timeoutMs;
-    const child: RequestContext = {
-      trace: this.trace,
-      user: this.user,
-      caller: runtime.name,
-      deadline: timeout === undefined ? this.deadline : Math.min(this.deadline, Date.now() + timeout),
-      idempotencyKey: options?.idempotencyKey,
-    };
-    const call = runtime.router.dispatch(op, input, child) as Promise<OperationOutput<Op>>;
-    // An explicit timeout is a promise to the caller: keep it on every transport.
-    return timeout === undefined ? call : withDeadline(call, child.deadline, op.id);
+    return runtime.router.callFrom(this, runtime.name, op, input, options) as Promise<OperationOutput<Op>>;
   }
 }
