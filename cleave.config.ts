@@ -1,4 +1,4 @@
-import { defineConfig } from 'cleave';
+import { defineConfig } from '@cleavejs/core';
 import { app } from './examples/saas/app.ts';
 import { monolith } from './examples/saas/topologies/monolith.ts';
 import { split } from './examples/saas/topologies/split.ts';

@@ -6,7 +6,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/.data/**', 'coverage/**', 'dist/**'] },
+  { ignores: ['**/node_modules/**', '**/.data/**', 'coverage/**', '**/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -19,7 +19,7 @@ export default tseslint.config(
   {
     files: ['examples/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['cleave/src/*', '**/packages/cleave/src/*'], message: 'Import from "cleave" (its public entry), not its internals.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@cleavejs/core/src/*', '@cleavejs/core/dist/*', '**/packages/cleave/src/*', '**/packages/cleave/dist/*'], message: 'Import from "@cleavejs/core" (its public entries), not its internals.' }] }],
     },
   },
 );

@@ -1,6 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // In-process tests run the framework from its sources (the package's `cleave-source`
+  // export condition); spawned `cleave` processes run the built dist/, as users do.
+  resolve: { conditions: ['cleave-source'] },
+  ssr: { resolve: { conditions: ['cleave-source'], externalConditions: ['cleave-source'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'examples/*/modules/**/*.test.ts'],
     // PGlite instances take ~1-2 s to create; end-to-end files start whole services.

@@ -12,8 +12,8 @@ import { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import moleculer from 'moleculer';
 import { z } from 'zod';
-import { defineContract, defineModule, operation } from 'cleave';
-import type { RequestContext } from 'cleave';
+import { defineContract, defineModule, operation } from '@cleavejs/core';
+import type { RequestContext } from '@cleavejs/core';
 // Internals on purpose: the bench builds a service by hand to time the call path alone.
 import { CallRouter } from '../packages/cleave/src/runtime/call-router.ts';
 import { ModuleRuntime } from '../packages/cleave/src/runtime/module-runtime.ts';

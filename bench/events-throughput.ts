@@ -39,8 +39,8 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Generated } from 'kysely';
 import pg from 'pg';
 import { z } from 'zod';
-import { defineContract, defineModule, event } from 'cleave';
-import type { Migrations } from 'cleave';
+import { defineContract, defineModule, event } from '@cleavejs/core';
+import type { Migrations } from '@cleavejs/core';
 // Internals on purpose: the bench wires the event pipeline by hand to time each stage.
 import { migrateModule } from '../packages/cleave/src/data/migrations.ts';
 import { PGliteDialect } from '../packages/cleave/src/data/pglite-dialect.ts';

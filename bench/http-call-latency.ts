@@ -29,8 +29,8 @@ import type { Kysely } from 'kysely';
 import moleculer from 'moleculer';
 import { Pool } from 'undici';
 import { z } from 'zod';
-import { defineContract, defineModule, operation } from 'cleave';
-import type { ModuleContext, RequestContext } from 'cleave';
+import { defineContract, defineModule, operation } from '@cleavejs/core';
+import type { ModuleContext, RequestContext } from '@cleavejs/core';
 // Internals on purpose: the bench assembles two services by hand to time the call path alone.
 import { ServiceTokenIssuer, ServiceTokenVerifier } from '../packages/cleave/src/auth/service-tokens.ts';
 import { loadSigningKey } from '../packages/cleave/src/auth/signing-key.ts';

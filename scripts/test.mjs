@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// `npm test`: type-check and lint first (as CI does), then every test suite.
+// `npm test`: build the framework package (spawned `cleave` processes run its dist/),
+// type-check and lint (as CI does), then every test suite.
 // Suites that need a real server run when its URL is set (DATABASE_URL, NATS_URL,
 // REDIS_URL, RABBITMQ_URL) and are reported as skipped otherwise.
 import { spawnSync } from 'node:child_process';
 
 const steps = [
+  ['tsc', ['-p', 'packages/cleave/tsconfig.build.json']],
   ['tsc', ['--noEmit', '-p', 'tsconfig.json']],
   ['eslint', ['.']],
   ['vitest', ['run', ...process.argv.slice(2)]],

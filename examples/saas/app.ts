@@ -1,4 +1,4 @@
-import { defineApp } from 'cleave';
+import { defineApp } from '@cleavejs/core';
 import { postWithAuthor } from './gateway/post-with-author.ts';
 import { inventoryModule } from './modules/inventory/module.ts';
 import { notificationsModule } from './modules/notifications/module.ts';

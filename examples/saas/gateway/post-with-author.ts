@@ -1,4 +1,4 @@
-import { defineAggregate, errors, isCleaveError } from 'cleave';
+import { defineAggregate, errors, isCleaveError } from '@cleavejs/core';
 import { z } from 'zod';
 import { Post, posts } from '../modules/posts/index.ts';
 import { PublicProfile, users } from '../modules/users/index.ts';

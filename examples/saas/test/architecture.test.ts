@@ -1,4 +1,4 @@
-import { checkBoundaries } from 'cleave';
+import { checkBoundaries } from '@cleavejs/core';
 import { describe, expect, it } from 'vitest';
 import { app } from '../app.ts';
 

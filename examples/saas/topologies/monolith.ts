@@ -1,4 +1,4 @@
-import { defineTopology } from 'cleave';
+import { defineTopology } from '@cleavejs/core';
 
 /** Every module in one process: the default, and where every app starts. */
 export const monolith = defineTopology({

@@ -1,4 +1,4 @@
-import { defineTopology } from 'cleave';
+import { defineTopology } from '@cleavejs/core';
 
 /**
  * Each module in its own service, behind a gateway service. Same module code as the

@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// The framework ships TypeScript sources; tsx compiles them (and the app's) on load.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli/main.ts');
+// The framework is plain JavaScript (dist/); the app's own TypeScript (cleave.config.ts
+// and its modules) is loaded through tsx when installed, see cli/typescript-loader.
+await import('../dist/cli/main.js');

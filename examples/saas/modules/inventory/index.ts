@@ -1,7 +1,7 @@
 /**
  * The inventory module's contract: products and their stock, reserved for orders.
  */
-import { defineContract, operation } from 'cleave';
+import { defineContract, operation } from '@cleavejs/core';
 import { z } from 'zod';
 
 export const Product = z.object({

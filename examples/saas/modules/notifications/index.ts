@@ -2,7 +2,7 @@
  * The notifications module's contract (the seed's Email Service): it reacts to users'
  * events and sends email. Other modules only read what it sent.
  */
-import { defineContract, operation } from 'cleave';
+import { defineContract, operation } from '@cleavejs/core';
 import { z } from 'zod';
 
 export const SentEmail = z.object({

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { defineModule } from 'cleave';
+import { defineModule } from '@cleavejs/core';
 import { users } from '../users/index.ts';
 import { handlers } from './api/handlers.ts';
 import { migrations } from './db/migrations.ts';

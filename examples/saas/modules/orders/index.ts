@@ -1,7 +1,7 @@
 /**
  * The orders module's contract: orders, placed through a saga across inventory and payments.
  */
-import { defineContract, event, operation } from 'cleave';
+import { defineContract, event, operation } from '@cleavejs/core';
 import { z } from 'zod';
 import { OrderLine } from '../inventory/index.ts';
 import { Order, OrderStatus } from './types/order.ts';

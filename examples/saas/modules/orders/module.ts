@@ -1,4 +1,4 @@
-import { defineModule } from 'cleave';
+import { defineModule } from '@cleavejs/core';
 import { inventory } from '../inventory/index.ts';
 import { payments } from '../payments/index.ts';
 import { handlers } from './api/handlers.ts';

@@ -1,7 +1,7 @@
 /**
  * The payments module's contract (the seed extracts it first, for PCI isolation).
  */
-import { defineContract, operation } from 'cleave';
+import { defineContract, operation } from '@cleavejs/core';
 import { z } from 'zod';
 
 export const Charge = z.object({

@@ -1,4 +1,4 @@
-import { defineModule } from 'cleave';
+import { defineModule } from '@cleavejs/core';
 import { handlers } from './api/handlers.ts';
 import { migrations } from './db/migrations.ts';
 import type { PaymentsDb } from './db/schema.ts';

@@ -1,7 +1,7 @@
 /**
  * The posts module's contract: the only file other modules may import.
  */
-import { defineContract, operation } from 'cleave';
+import { defineContract, operation } from '@cleavejs/core';
 import { z } from 'zod';
 import { Body, Post, PostId, PostPage, Title } from './types/post.ts';
 

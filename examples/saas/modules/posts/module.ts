@@ -1,4 +1,4 @@
-import { defineModule } from 'cleave';
+import { defineModule } from '@cleavejs/core';
 import { users } from '../users/index.ts';
 import { handlers } from './api/handlers.ts';
 import { migrations } from './db/migrations.ts';

@@ -1,7 +1,7 @@
 /**
  * The users module's contract: the only file other modules may import.
  */
-import { defineContract, event, operation } from 'cleave';
+import { defineContract, event, operation } from '@cleavejs/core';
 import { z } from 'zod';
 import { DisplayName, Email, Password, PublicProfile, User, UserId } from './types/user.ts';
 

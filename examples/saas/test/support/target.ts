@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { settingsFromEnv, startService } from 'cleave';
+import { settingsFromEnv, startService } from '@cleavejs/core';
 import { app } from '../../app.ts';
 import { monolith } from '../../topologies/monolith.ts';
 import { deleteNatsNamespace, natsNamespace } from './nats.ts';

@@ -3,10 +3,12 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CleaveConfig } from '../runtime/define-config.ts';
 import type { Topology } from '../runtime/topology.ts';
+import { loadTypeScript } from './typescript-loader.ts';
 
 export async function loadConfig(path = 'cleave.config.ts'): Promise<CleaveConfig> {
   const file = resolve(path);
   if (!existsSync(file)) throw new Error(`no ${path} here (${process.cwd()}); pass --config <file>`);
+  await loadTypeScript();
   const loaded = (await import(pathToFileURL(file).href)) as { default?: CleaveConfig };
   if (!loaded.default?.app || !loaded.default.topologies) throw new Error(`${path} must export default defineConfig({ app, topologies })`);
   return loaded.default;

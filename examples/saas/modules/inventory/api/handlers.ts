@@ -1,4 +1,4 @@
-import type { Handlers } from 'cleave';
+import type { Handlers } from '@cleavejs/core';
 import type { InventoryDb } from '../db/schema.ts';
 import { inventory } from '../index.ts';
 import { giveStockBack, takeStock, toProduct } from '../lib/stock.ts';

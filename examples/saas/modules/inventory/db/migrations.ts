@@ -1,4 +1,4 @@
-import type { Migrations } from 'cleave';
+import type { Migrations } from '@cleavejs/core';
 import { sql } from 'kysely';
 
 export const DEMO_PRODUCTS = [

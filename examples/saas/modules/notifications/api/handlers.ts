@@ -1,4 +1,4 @@
-import type { Handlers } from 'cleave';
+import type { Handlers } from '@cleavejs/core';
 import type { NotificationsDb } from '../db/schema.ts';
 import type { notifications } from '../index.ts';
 

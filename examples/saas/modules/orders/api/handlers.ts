@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { errors } from 'cleave';
-import type { Handlers, ModuleContext } from 'cleave';
+import { errors } from '@cleavejs/core';
+import type { Handlers, ModuleContext } from '@cleavejs/core';
 import type { Kysely, Selectable } from 'kysely';
 import type { OrdersDb } from '../db/schema.ts';
 import { orders } from '../index.ts';

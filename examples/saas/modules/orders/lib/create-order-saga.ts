@@ -1,4 +1,4 @@
-import { defineSaga } from 'cleave';
+import { defineSaga } from '@cleavejs/core';
 import type { Kysely } from 'kysely';
 import { inventory } from '../../inventory/index.ts';
 import { payments } from '../../payments/index.ts';

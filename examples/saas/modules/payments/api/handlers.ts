@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Handlers } from 'cleave';
+import type { Handlers } from '@cleavejs/core';
 import type { PaymentsDb } from '../db/schema.ts';
 import type { payments } from '../index.ts';
 import { simulatedProvider } from '../lib/payment-provider.ts';

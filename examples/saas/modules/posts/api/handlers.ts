@@ -1,5 +1,5 @@
-import { errors } from 'cleave';
-import type { Handlers, ModuleContext } from 'cleave';
+import { errors } from '@cleavejs/core';
+import type { Handlers, ModuleContext } from '@cleavejs/core';
 import { users } from '../../users/index.ts';
 import type { PostsDb } from '../db/schema.ts';
 import { posts } from '../index.ts';

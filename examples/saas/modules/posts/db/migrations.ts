@@ -1,4 +1,4 @@
-import type { Migrations } from 'cleave';
+import type { Migrations } from '@cleavejs/core';
 
 export const migrations: Migrations = {
   '0001_posts': {

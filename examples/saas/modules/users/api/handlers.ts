@@ -1,5 +1,5 @@
-import { burnPasswordCheck, errors, hashPassword, verifyPassword } from 'cleave';
-import type { Handlers, ModuleContext } from 'cleave';
+import { burnPasswordCheck, errors, hashPassword, verifyPassword } from '@cleavejs/core';
+import type { Handlers, ModuleContext } from '@cleavejs/core';
 import type { UsersDb } from '../db/schema.ts';
 import { users } from '../index.ts';
 import { findByEmail, findById, insertUser, renameUser, toProfile, toUser } from '../lib/user-repository.ts';
