@@ -24,8 +24,8 @@ export interface SplitTarget extends Target {
 
 /**
  * The split topology as an operator runs it: `cleave start --topology split`, a
- * supervisor with one OS process per service, each with its own database (a PGlite
- * directory per module, or a fresh PostgreSQL database per module).
+ * supervisor with one OS process per service, each with its own database (a schema per module on the
+ * embedded PostgreSQL server the supervisor owns, or a fresh PostgreSQL database per module).
  */
 export async function startSplit(options: TargetOptions = {}): Promise<SplitTarget> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cleave-split-'));
@@ -86,7 +86,7 @@ export async function startSplit(options: TargetOptions = {}): Promise<SplitTarg
     throw err;
   }
   return {
-    name: options.postgresUrl ? 'split on PostgreSQL' : 'split on PGlite',
+    name: options.postgresUrl ? 'split on PostgreSQL' : 'split on embedded PostgreSQL',
     baseUrl,
     dataDir,
     services,

@@ -17,7 +17,7 @@ export interface Target {
 }
 
 export interface TargetOptions {
-  /** A PostgreSQL server URL; a fresh database is created on it. Absent: PGlite. */
+  /** A PostgreSQL server URL; a fresh database is created on it. Absent: the embedded default (CLEAVE_EMBEDDED). */
   readonly postgresUrl?: string | undefined;
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -46,7 +46,7 @@ export async function startMonolith(options: TargetOptions = {}): Promise<Target
   for (const [key, value] of Object.entries(options.env ?? {})) process.env[key] = value;
   const service = await startService({ app, topology: monolith, settings: settingsFromEnv(env) });
   return {
-    name: database ? 'monolith on PostgreSQL' : 'monolith on PGlite',
+    name: database ? 'monolith on PostgreSQL' : `monolith on embedded ${env.CLEAVE_EMBEDDED ?? 'postgres'}`,
     baseUrl: service.url as string,
     dataDir,
     async stop() {

@@ -6,8 +6,9 @@ import { databaseFor, settingsFromEnv } from '../runtime/settings.ts';
 
 /**
  * Opens the databases of an app's modules with the same settings a service uses, for
- * operator commands. Embedded PGlite directories admit one process at a time: stop the
- * service first, or point the command at PostgreSQL (DATABASE_URL).
+ * operator commands. The embedded PostgreSQL server is shared: a command joins the one a
+ * running app started (or starts it). PGlite directories (`CLEAVE_EMBEDDED=pglite`) admit
+ * one process at a time: stop the service first.
  */
 export async function withModuleDatabases<T>(
   app: AppDefinition,

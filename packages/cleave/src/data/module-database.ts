@@ -1,14 +1,19 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { acquireEmbeddedPostgres, releaseEmbeddedPostgres } from './embedded-postgres.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 
-/** Where a module's data lives: an embedded PGlite directory, or a PostgreSQL server. */
+/**
+ * Where a module's data lives: a PostgreSQL server; the embedded PostgreSQL server of a
+ * data directory (the default); or a PGlite directory per module (`CLEAVE_EMBEDDED=pglite`,
+ * in memory when `dataDir` is undefined).
+ */
 export type DatabaseLocation =
-  | { readonly kind: 'pglite'; readonly dataDir: string | undefined }
-  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize?: number };
+  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize?: number }
+  | { readonly kind: 'embedded'; readonly dataDir: string; readonly poolSize?: number }
+  | { readonly kind: 'pglite'; readonly dataDir: string | undefined };
 
 export interface ModuleDatabase<DB> {
   readonly schema: string;
@@ -23,11 +28,10 @@ export interface ModuleDatabase<DB> {
  * queries and migrations land in the module's own schema, and another module's tables
  * are out of reach without naming them.
  *
- * Embedded: one PGlite instance per module (a single-connection engine: sharing one
- * between modules would let a transaction in one module block, or deadlock, a call into
- * another; separate instances keep transactions per module, as they are once split).
- * PostgreSQL: one pool per module, so one module's long transactions can't starve
- * another's connections.
+ * PostgreSQL (a server, or the embedded one): one pool per module, so one module's long
+ * transactions can't starve another's connections. PGlite: one instance per module (a
+ * single-connection engine: sharing one between modules would let a transaction in one
+ * module block, or deadlock, a call into another).
  */
 export async function openModuleDatabase<DB>(schema: string, location: DatabaseLocation): Promise<ModuleDatabase<DB>> {
   assertIdentifier(schema);
@@ -38,25 +42,59 @@ export async function openModuleDatabase<DB>(schema: string, location: DatabaseL
       dir = join(location.dataDir, schema);
       mkdirSync(dir, { recursive: true });
     }
+    const { PGlite } = await loadPGlite();
     const pglite = await PGlite.create(dir === undefined ? {} : { dataDir: dir });
     db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
     await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
     // One connection: setting the session's search_path once holds for every query.
     await sql`set search_path to ${sql.id(schema)}`.execute(db);
+  } else if (location.kind === 'embedded') {
+    const server = await acquireEmbeddedPostgres(location.dataDir);
+    try {
+      db = await openPool<DB>(schema, server.url, location.poolSize);
+    } catch (err) {
+      await releaseEmbeddedPostgres(location.dataDir);
+      throw err;
+    }
+    const pooled = db;
+    return {
+      schema,
+      db,
+      location,
+      close: async () => {
+        await pooled.destroy();
+        await releaseEmbeddedPostgres(location.dataDir);
+      },
+    };
   } else {
-    const pool = new pg.Pool({
-      connectionString: location.url,
-      max: location.poolSize ?? 5,
-      options: `-c search_path=${schema}`,
-    });
-    // An idle connection the server drops (restart, failover, `drop database … force`)
-    // is reported on the pool; unhandled, that event would crash the process. The pool
-    // discards the connection and opens another when one is needed.
-    pool.on('error', () => {});
-    db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    await createSchema(db as Kysely<unknown>, schema);
+    db = await openPool<DB>(schema, location.url, location.poolSize);
   }
   return { schema, db, location, close: () => db.destroy() };
+}
+
+async function openPool<DB>(schema: string, url: string, poolSize = 5): Promise<Kysely<DB>> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, options: `-c search_path=${schema}` });
+  // An idle connection the server drops (restart, failover, `drop database … force`)
+  // is reported on the pool; unhandled, that event would crash the process. The pool
+  // discards the connection and opens another when one is needed.
+  pool.on('error', () => {});
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await createSchema(db as Kysely<unknown>, schema);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return db;
+}
+
+/** PGlite is an optional peer dependency: only `CLEAVE_EMBEDDED=pglite` needs it. */
+async function loadPGlite(): Promise<typeof import('@electric-sql/pglite')> {
+  try {
+    return await import('@electric-sql/pglite');
+  } catch (err) {
+    throw new Error('CLEAVE_EMBEDDED=pglite needs the PGlite package: npm install @electric-sql/pglite', { cause: err });
+  }
 }
 
 // Several processes may start at once against one server (a split topology):

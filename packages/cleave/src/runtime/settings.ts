@@ -5,8 +5,10 @@ import type { DatabaseLocation } from '../data/module-database.ts';
 export interface ServiceSettings {
   readonly port: number | undefined;
   readonly host: string;
-  /** Root of embedded data (`.data`): PGlite directories and generated keys. */
+  /** Root of embedded data (`.data`): the embedded PostgreSQL cluster (or PGlite directories) and generated keys. */
   readonly dataDir: string;
+  /** The embedded database when no URL is set: a PostgreSQL server (default) or a PGlite directory per module. */
+  readonly embedded: 'postgres' | 'pglite';
   readonly databaseUrl: string | undefined;
   /** `<MODULE>_DATABASE_URL` overrides, keyed by module name. */
   readonly moduleDatabaseUrls: Readonly<Record<string, string>>;
@@ -42,6 +44,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
     port: optionalInt(env, 'PORT'),
     host: env.HOST ?? '127.0.0.1',
     dataDir: resolve(env.CLEAVE_DATA_DIR ?? '.data'),
+    embedded: parseEmbedded(env.CLEAVE_EMBEDDED),
     databaseUrl: env.DATABASE_URL || undefined,
     moduleDatabaseUrls,
     tracing: env.CLEAVE_TRACING !== 'off',
@@ -61,11 +64,18 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
   };
 }
 
-/** Where a module's schema lives: its own URL, the shared URL, or embedded PGlite. */
+/** Where a module's schema lives: its own URL, the shared URL, or the embedded database. */
 export function databaseFor(settings: ServiceSettings, module: string): DatabaseLocation {
   const own = Object.hasOwn(settings.moduleDatabaseUrls, module) ? settings.moduleDatabaseUrls[module] : undefined;
   const url = own ?? settings.databaseUrl;
-  return url ? { kind: 'postgres', url } : { kind: 'pglite', dataDir: settings.dataDir };
+  if (url) return { kind: 'postgres', url };
+  return settings.embedded === 'pglite' ? { kind: 'pglite', dataDir: settings.dataDir } : { kind: 'embedded', dataDir: settings.dataDir };
+}
+
+function parseEmbedded(raw: string | undefined): ServiceSettings['embedded'] {
+  if (raw === undefined || raw === '' || raw === 'postgres') return 'postgres';
+  if (raw === 'pglite') return 'pglite';
+  throw new Error(`CLEAVE_EMBEDDED must be postgres or pglite (got "${raw}")`);
 }
 
 function parseTransport(raw: string | undefined): ServiceSettings['eventTransport'] {

@@ -1,9 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { SESSIONS_SCHEMA } from '../../auth/session-store.ts';
+import { acquireEmbeddedPostgres, releaseEmbeddedPostgres } from '../../data/embedded-postgres.ts';
+import type { AppDefinition } from '../../runtime/define-app.ts';
 import { serviceUrl } from '../../runtime/service-directory.ts';
 import { Supervisor } from '../../runtime/supervisor.ts';
 import type { Topology } from '../../runtime/topology.ts';
-import { settingsFromEnv } from '../../runtime/settings.ts';
+import { databaseFor, settingsFromEnv } from '../../runtime/settings.ts';
+import type { ServiceSettings } from '../../runtime/settings.ts';
 import { startService } from '../../runtime/start-service.ts';
 import { loadConfig, pickTopology } from '../load-config.ts';
 
@@ -19,7 +23,7 @@ export function registerStart(program: Command): void {
       const topology = pickTopology(config, options.topology);
       const services = Object.keys(topology.services);
       if (options.service === undefined && services.length > 1) {
-        superviseTopology(topology, command.optsWithGlobals().config);
+        await superviseTopology(config.app, topology, command.optsWithGlobals().config);
         return;
       }
       const service = await startService({
@@ -34,7 +38,12 @@ export function registerStart(program: Command): void {
 }
 
 /** The whole topology, one child process per service, under a supervisor. */
-function superviseTopology(topology: Topology, configPath: string): void {
+async function superviseTopology(app: AppDefinition, topology: Topology, configPath: string): Promise<void> {
+  // The supervisor owns the embedded PostgreSQL server, so it outlives any one service's
+  // crash and restart; the services join it.
+  const settings = settingsFromEnv();
+  const embedded = usesEmbeddedPostgres(app, settings);
+  if (embedded) await acquireEmbeddedPostgres(settings.dataDir);
   const bin = fileURLToPath(new URL('../../../bin/cleave.mjs', import.meta.url));
   const supervisor = new Supervisor({
     env: process.env,
@@ -50,7 +59,14 @@ function superviseTopology(topology: Topology, configPath: string): void {
     const publicUrl = spec.roles?.includes('gateway') ? ` — API at http://127.0.0.1:${process.env.PORT ?? 3000}/api/v1` : '';
     console.log(`${name}: ${internal}${publicUrl}`);
   }
-  stopOnSignals(() => supervisor.stop());
+  stopOnSignals(async () => {
+    await supervisor.stop();
+    if (embedded) await releaseEmbeddedPostgres(settings.dataDir);
+  });
+}
+
+function usesEmbeddedPostgres(app: AppDefinition, settings: ServiceSettings): boolean {
+  return [SESSIONS_SCHEMA, ...app.modules.map((m) => m.name)].some((module) => databaseFor(settings, module).kind === 'embedded');
 }
 
 /** First SIGINT/SIGTERM: graceful stop. A second: exit now. */
