@@ -21,7 +21,7 @@ import type { GatewayEnv } from './gateway-env.ts';
 import { buildOpenApi } from './openapi.ts';
 import { asCleaveError, PROBLEM_CONTENT_TYPE, problemBody } from './problem.ts';
 import { API_PREFIX } from './public-route.ts';
-import type { PublicRoute } from './public-route.ts';
+import type { PublicRoute, RouteError } from './public-route.ts';
 import { rateLimit } from './rate-limit.ts';
 import type { LimiterFactory, RateLimitPolicy } from './rate-limit.ts';
 import { gatewayRequestContext } from './request-context.ts';
@@ -95,14 +95,15 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   app.use(`${API_PREFIX}/*`, authenticate(options.tokens, options.sessions));
   app.use(`${API_PREFIX}/*`, rateLimit(options.rateLimits.filter((p) => p.key === 'user'), options.limiterFactory));
 
-  const routes: PublicRoute[] = [...authRouteDocs(options.identity)];
+  const identityContract = options.contracts.find((c) => c.$name === options.identity.signup.module);
+  const routes: PublicRoute[] = [...authRouteDocs(options.identity, identityContract ? routeErrors(identityContract) : [])];
   mountAuthRoutes(app, { ...options, context });
 
   for (const contract of options.contracts) {
     for (const op of Object.values(contract.$operations) as AnyOperation[]) {
       if (!op.http) continue;
       const http = op.http;
-      routes.push({ operationId: op.id, tag: op.module, http, input: op.input, output: op.output, description: op.description });
+      routes.push({ operationId: op.id, tag: op.module, http, input: op.input, output: op.output, description: op.description, errors: routeErrors(contract) });
       app.on(http.method, API_PREFIX + http.path, async (c) => {
         requireUser(c, http.auth);
         const input = await readRequestInput(c, http.method);
@@ -143,6 +144,10 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   return app;
 }
 
+function routeErrors(contract: AnyContract): RouteError[] {
+  return Object.values(contract.$errors).map(({ code, status, title }) => ({ code, status, title }));
+}
+
 function requireUser(c: Context<GatewayEnv>, auth: 'user' | 'public' | undefined): void {
   if ((auth ?? 'user') === 'user' && c.get('user') === undefined) {
     throw errors.UNAUTHENTICATED('this route needs "Authorization: Bearer <access token>"');
@@ -154,19 +159,21 @@ function respond(c: Context<GatewayEnv>, status: number, output: unknown): Respo
   return c.json(output as object, status as 200);
 }
 
-function authRouteDocs(identity: IdentityOperations): PublicRoute[] {
+function authRouteDocs(identity: IdentityOperations, identityErrors: readonly RouteError[]): PublicRoute[] {
   const session = (user: z.ZodType) => z.object({ user, ...TokenPair.shape });
-  const route = (name: string, input: z.ZodType, output: z.ZodType | undefined, status: number, summary: string): PublicRoute => ({
+  const unauthenticated: RouteError = { code: errors.UNAUTHENTICATED.code, status: 401, title: 'Wrong credentials, or a spent or unknown refresh token' };
+  const route = (name: string, input: z.ZodType, output: z.ZodType | undefined, status: number, summary: string, routeErrors: readonly RouteError[]): PublicRoute => ({
     operationId: `auth.${name}`,
     tag: 'auth',
     http: { method: 'POST', path: `/auth/${name}`, auth: 'public', status, summary },
     input,
     output,
+    errors: routeErrors,
   });
   return [
-    route('signup', identity.signup.input, session(identity.signup.output), 201, 'Create an account and start a session'),
-    route('login', identity.login.input, session(identity.login.output), 200, 'Start a session with email and password'),
-    route('refresh', RefreshInput, TokenPair, 200, 'Trade a refresh token for new tokens (the old one is spent)'),
-    route('logout', RefreshInput, undefined, 204, 'End the session of a refresh token'),
+    route('signup', identity.signup.input, session(identity.signup.output), 201, 'Create an account and start a session', identityErrors),
+    route('login', identity.login.input, session(identity.login.output), 200, 'Start a session with email and password', [unauthenticated, ...identityErrors]),
+    route('refresh', RefreshInput, TokenPair, 200, 'Trade a refresh token for new tokens (the old one is spent)', [unauthenticated]),
+    route('logout', RefreshInput, undefined, 204, 'End the session of a refresh token', []),
   ];
 }

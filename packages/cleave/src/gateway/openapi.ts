@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { PublicRoute } from './public-route.ts';
+import { errors } from '../errors/framework-errors.ts';
+import type { PublicRoute, RouteError } from './public-route.ts';
 import { API_PREFIX } from './public-route.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -37,6 +38,46 @@ const problem = (description: string) => ({
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
 });
 
+/** The framework's errors a route may answer with, by where they can occur. */
+function frameworkErrors(options: { bodyMethod: boolean; pathParams: boolean; auth: 'user' | 'public' }): RouteError[] {
+  const list: RouteError[] = [
+    { code: errors.VALIDATION_FAILED.code, status: 400, title: 'Invalid input, with field-level errors' },
+    { code: errors.RATE_LIMITED.code, status: 429, title: 'Rate limited; see Retry-After' },
+    { code: errors.DEPENDENCY_UNAVAILABLE.code, status: 503, title: errors.DEPENDENCY_UNAVAILABLE.title },
+    { code: errors.DEADLINE_EXCEEDED.code, status: 504, title: errors.DEADLINE_EXCEEDED.title },
+  ];
+  if (options.auth === 'user') list.push({ code: errors.UNAUTHENTICATED.code, status: 401, title: 'Missing or invalid access token' });
+  if (options.pathParams) list.push({ code: errors.NOT_FOUND.code, status: 404, title: errors.NOT_FOUND.title });
+  if (options.bodyMethod) {
+    list.push({ code: errors.MALFORMED_JSON.code, status: 400, title: errors.MALFORMED_JSON.title });
+    list.push({ code: errors.PAYLOAD_TOO_LARGE.code, status: 413, title: errors.PAYLOAD_TOO_LARGE.title });
+    list.push({ code: errors.UNSUPPORTED_MEDIA_TYPE.code, status: 415, title: errors.UNSUPPORTED_MEDIA_TYPE.title });
+  }
+  return list;
+}
+
+/**
+ * One response per status: the framework's errors where they can occur and the owning
+ * contract's declared errors, each listed with its stable `code` (also as `x-codes`, for
+ * generators), so a client knows what to match on.
+ */
+function errorResponses(route: PublicRoute, options: { bodyMethod: boolean; pathParams: boolean; auth: 'user' | 'public' }): Record<string, unknown> {
+  const byStatus = new Map<number, RouteError[]>();
+  for (const error of [...frameworkErrors(options), ...(route.errors ?? [])]) {
+    const list = byStatus.get(error.status) ?? [];
+    if (!list.some((e) => e.code === error.code)) list.push(error);
+    byStatus.set(error.status, list);
+  }
+  const responses: Record<string, unknown> = {};
+  for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {
+    responses[String(status)] = {
+      ...problem(list.map((e) => `\`${e.code}\`: ${e.title}`).join('; ')),
+      'x-codes': list.map((e) => e.code),
+    };
+  }
+  return responses;
+}
+
 /**
  * The OpenAPI 3.1 document of the public API, generated from the same route list the
  * gateway serves (contracts' exposed operations, aggregates, auth routes). OpenAPI 3.1
@@ -73,11 +114,9 @@ export function buildOpenApi(info: { title: string; version: string }, routes: r
         route.output === undefined || status === 204
           ? { description: 'No content' }
           : { description: 'Success', content: { 'application/json': { schema: schemaOf(route.output, 'output') } } },
-      '400': problem('Invalid input, with field-level errors'),
-      '429': problem('Rate limited; see Retry-After'),
+      ...errorResponses(route, { bodyMethod, pathParams: pathParams.length > 0, auth }),
       default: problem('Error'),
     };
-    if (auth === 'user') responses['401'] = problem('Missing or invalid access token');
     const openApiPath = API_PREFIX + path.replace(/:(\w+)/g, '{$1}');
     paths[openApiPath] ??= {};
     paths[openApiPath][method.toLowerCase()] = {

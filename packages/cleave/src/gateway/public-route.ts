@@ -13,6 +13,14 @@ export interface PublicRoute {
   /** Absent for 204 answers. */
   readonly output: z.ZodType | undefined;
   readonly description?: string | undefined;
+  /** Errors the route may answer with besides the framework's own: the owning contract's registry. */
+  readonly errors?: readonly RouteError[];
+}
+
+export interface RouteError {
+  readonly code: string;
+  readonly status: number;
+  readonly title: string;
 }
 
 export const API_PREFIX = '/api/v1';
