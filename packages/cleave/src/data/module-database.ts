@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import type * as PGliteModule from '@electric-sql/pglite';
 import { acquireEmbeddedPostgres, releaseEmbeddedPostgres } from './embedded-postgres.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 
@@ -89,7 +90,7 @@ async function openPool<DB>(schema: string, url: string, poolSize = 5): Promise<
 }
 
 /** PGlite is an optional peer dependency: only `CLEAVE_EMBEDDED=pglite` needs it. */
-async function loadPGlite(): Promise<typeof import('@electric-sql/pglite')> {
+async function loadPGlite(): Promise<typeof PGliteModule> {
   try {
     return await import('@electric-sql/pglite');
   } catch (err) {

@@ -5,7 +5,7 @@ import type { ModuleRuntime, TransactionEffects } from '../runtime/module-runtim
 import { newTraceContext, parseTraceparent } from '../telemetry/trace-context.ts';
 import type { EventTables } from './event-tables.ts';
 import type { Subscription } from './subscription.ts';
-import { WakeableLoop } from './wakeable-loop.ts';
+import { IDLE_POLL_MS, WakeableLoop } from './wakeable-loop.ts';
 import type { PassResult } from './wakeable-loop.ts';
 
 type InboxRow = Selectable<EventTables['inbox']>;
@@ -36,7 +36,7 @@ export class InboxWorker extends WakeableLoop {
     subscriptions: readonly Subscription[],
     private readonly options: InboxWorkerOptions = {},
   ) {
-    super(options.idleMs ?? 250, (err) => runtime.logger.warn({ err }, 'inbox worker: a pass failed; will retry'));
+    super(options.idleMs ?? IDLE_POLL_MS, (err) => runtime.logger.warn({ err }, 'inbox worker: a pass failed; will retry'));
     this.#db = runtime.db as Kysely<EventTables>;
     this.#subscriptions = new Map(subscriptions.map((s) => [s.event.name, s]));
   }

@@ -4,10 +4,18 @@ export interface PassResult {
   readonly nextInMs?: number;
 }
 
+/** The safety-net poll of an idle loop (work is announced by a wake-up, not found by polling). */
+export const IDLE_POLL_MS = 2_000;
+
+/** First delay after a failed pass (a broker or database outage); doubles up to 5 s. */
+const RETRY_BASE_MS = 250;
+
 /**
  * A background loop that runs `pass` until it reports no work, then sleeps until woken
  * or until `idleMs` passes. The outbox relay, the inbox worker and the saga runner are
- * such loops: nudged right after a commit for low latency, polling as a safety net.
+ * such loops: nudged right after a commit (or an event's arrival) for low latency,
+ * polling only as a safety net — every poll of every module is a query, and an idle app
+ * should cost next to nothing (bench/embedded-database.ts measures idle CPU).
  */
 export abstract class WakeableLoop {
   #running = false;
@@ -53,7 +61,7 @@ export abstract class WakeableLoop {
       } catch (err) {
         this.onError(err);
         failures++;
-        sleepMs = Math.min(this.idleMs * 2 ** failures, 5_000);
+        sleepMs = Math.min(RETRY_BASE_MS * 2 ** failures, 5_000);
       }
       if (this.#pending || !this.#running) continue;
       await new Promise<void>((resolve) => {

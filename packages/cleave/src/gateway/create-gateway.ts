@@ -14,6 +14,7 @@ import type { Tracer } from '../telemetry/tracer.ts';
 import type { AggregateContext, AnyAggregate } from './aggregate.ts';
 import { mountAuthRoutes, RefreshInput, TokenPair } from './auth-routes.ts';
 import type { IdentityOperations } from './auth-routes.ts';
+import { mountApiReference } from './api-reference.ts';
 import { authenticate } from './authenticate.ts';
 import { bodySizeLimit } from './body-size-limit.ts';
 import { clientIp } from './client-ip.ts';
@@ -46,6 +47,8 @@ export interface GatewayOptions {
   readonly logger: Logger;
   readonly isReady: () => Promise<boolean>;
   readonly info: { readonly title: string; readonly version: string };
+  /** Serve the interactive API reference at /api/docs (development). */
+  readonly apiReference?: boolean;
 }
 
 /**
@@ -141,6 +144,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
 
   const document = buildOpenApi(options.info, routes);
   app.get(`${API_PREFIX}/openapi.json`, (c) => c.json(document));
+  if (options.apiReference) mountApiReference(app, { openApiPath: `${API_PREFIX}/openapi.json`, title: options.info.title });
   return app;
 }
 

@@ -3,6 +3,8 @@ import type { DatabaseLocation } from '../data/module-database.ts';
 
 /** Everything a service reads from its environment, parsed once at start. */
 export interface ServiceSettings {
+  /** `production` when NODE_ENV=production: no API reference page, JSON logs even on a terminal. */
+  readonly environment: 'development' | 'production';
   readonly port: number | undefined;
   readonly host: string;
   /** Root of embedded data (`.data`): the embedded PostgreSQL cluster (or PGlite directories) and generated keys. */
@@ -21,6 +23,8 @@ export interface ServiceSettings {
   /** A private JWK (JSON) for signing user access tokens; generated into dataDir/keys when absent. */
   readonly userTokenKey: string | undefined;
   readonly logLevel: string;
+  /** `pretty` (pino-pretty) or `json`; default pretty on a terminal in development, else JSON. */
+  readonly logFormat: 'pretty' | 'json';
   /** A private JWK (JSON) for this service's service tokens; generated into dataDir/keys when absent. */
   readonly serviceKey: string | undefined;
   /** Event transport: `local`, `http` or `nats`; default nats with NATS_URL, else local (one service) or http. */
@@ -41,6 +45,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
     if (match?.[1] && value) moduleDatabaseUrls[match[1].toLowerCase()] = value;
   }
   return {
+    environment: env.NODE_ENV === 'production' ? 'production' : 'development',
     port: optionalInt(env, 'PORT'),
     host: env.HOST ?? '127.0.0.1',
     dataDir: resolve(env.CLEAVE_DATA_DIR ?? '.data'),
@@ -55,6 +60,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
     refreshTokenTtlSeconds: optionalInt(env, 'CLEAVE_REFRESH_TOKEN_TTL_SECONDS') ?? 30 * 24 * 3600,
     userTokenKey: env.CLEAVE_USER_TOKEN_KEY || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
+    logFormat: parseLogFormat(env),
     serviceKey: env.CLEAVE_SERVICE_KEY || undefined,
     redisUrl: env.REDIS_URL || undefined,
     eventTransport: parseTransport(env.CLEAVE_EVENTS),
@@ -70,6 +76,13 @@ export function databaseFor(settings: ServiceSettings, module: string): Database
   const url = own ?? settings.databaseUrl;
   if (url) return { kind: 'postgres', url };
   return settings.embedded === 'pglite' ? { kind: 'pglite', dataDir: settings.dataDir } : { kind: 'embedded', dataDir: settings.dataDir };
+}
+
+function parseLogFormat(env: NodeJS.ProcessEnv): ServiceSettings['logFormat'] {
+  const raw = env.CLEAVE_LOG_FORMAT;
+  if (raw === 'pretty' || raw === 'json') return raw;
+  if (raw !== undefined && raw !== '') throw new Error(`CLEAVE_LOG_FORMAT must be pretty or json (got "${raw}")`);
+  return env.NODE_ENV !== 'production' && process.stdout.isTTY ? 'pretty' : 'json';
 }
 
 function parseEmbedded(raw: string | undefined): ServiceSettings['embedded'] {

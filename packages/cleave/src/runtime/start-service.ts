@@ -87,7 +87,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   if (name === undefined || spec === undefined) {
     throw new Error(`choose a service of topology "${topology.name}": ${serviceNames.join(', ')}`);
   }
-  const logger = options.logger ?? createLogger({ service: name, level: settings.logLevel });
+  const logger = options.logger ?? createLogger({ service: name, level: settings.logLevel, pretty: settings.logFormat === 'pretty' });
   const tracer = settings.tracing ? createTracer({ service: name }) : disabledTracer;
   const hosted = spec.modules.map((m) => app.modules.find((d) => d.name === m) as AnyModule);
 
@@ -182,6 +182,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         logger,
         isReady,
         info: { title: `${app.name} API`, version: app.version },
+        apiReference: settings.environment === 'development', // issue 8: interactive API reference
       });
     }
 

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { CleaveError } from '../errors/cleave-error.ts';
 import { errors } from '../errors/framework-errors.ts';
-import { WakeableLoop } from '../events/wakeable-loop.ts';
+import { IDLE_POLL_MS, WakeableLoop } from '../events/wakeable-loop.ts';
 import type { PassResult } from '../events/wakeable-loop.ts';
 import type { AnyOperation } from '../module/contract.ts';
 import type { ModuleRuntime, TransactionEffects } from '../runtime/module-runtime.ts';
@@ -41,7 +41,7 @@ export class SagaRunner extends WakeableLoop {
     sagas: readonly AnySaga[],
     private readonly options: SagaRunnerOptions = {},
   ) {
-    super(options.idleMs ?? 250, (err) => runtime.logger.warn({ err }, 'saga runner: a pass failed; will retry'));
+    super(options.idleMs ?? IDLE_POLL_MS, (err) => runtime.logger.warn({ err }, 'saga runner: a pass failed; will retry'));
     this.#db = runtime.db as Kysely<SagaTables>;
     this.#sagas = new Map(sagas.map((s) => [s.name, s]));
   }

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -8,6 +9,8 @@ export interface LoggerOptions {
   readonly level?: string;
   /** Where lines go; defaults to stdout. Tests pass a stream to read them back. */
   readonly destination?: NodeJS.WritableStream;
+  /** Human-readable lines (pino-pretty) instead of JSON: for a developer's terminal. */
+  readonly pretty?: boolean;
 }
 
 /**
@@ -17,6 +20,12 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions): Logger {
   const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
   const base = { service: options.service };
+  if (options.pretty) {
+    // In the main thread (not a transport worker): a terminal is slow anyway, and a line
+    // logged just before exit still appears.
+    const stream = pinoPretty({ colorize: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l', singleLine: true, ...(options.destination ? { destination: options.destination } : {}) });
+    return pino({ level, base }, stream);
+  }
   return options.destination
     ? pino({ level, base }, options.destination)
     : pino({ level, base });

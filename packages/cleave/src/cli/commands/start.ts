@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { SESSIONS_SCHEMA } from '../../auth/session-store.ts';
@@ -9,6 +10,7 @@ import type { Topology } from '../../runtime/topology.ts';
 import { databaseFor, settingsFromEnv } from '../../runtime/settings.ts';
 import type { ServiceSettings } from '../../runtime/settings.ts';
 import { startService } from '../../runtime/start-service.ts';
+import { startBanner } from '../banner.ts';
 import { loadConfig, pickTopology } from '../load-config.ts';
 
 /** `cleave start`: run a topology, or one service of it. */
@@ -26,13 +28,23 @@ export function registerStart(program: Command): void {
         await superviseTopology(config.app, topology, command.optsWithGlobals().config);
         return;
       }
+      const settings = settingsFromEnv();
+      const began = performance.now();
+      if (usesEmbeddedPostgres(config.app, settings)) {
+        console.log(`Starting embedded PostgreSQL in ${relative(process.cwd(), settings.dataDir) || '.'}/postgres…`);
+      }
       const service = await startService({
         app: config.app,
         topology,
-        settings: settingsFromEnv(),
+        settings,
         ...(options.service ? { service: options.service } : {}),
       });
-      console.log(`${service.name}: listening on ${service.url}${service.gateway ? ` — API at ${service.url}/api/v1` : ''}`);
+      if (service.publicUrl) {
+        console.log(startBanner({ app: config.app, topology, settings, publicUrl: service.publicUrl }));
+        console.log(`(started in ${((performance.now() - began) / 1000).toFixed(1)} s)`);
+      } else {
+        console.log(`${service.name}: listening on ${service.url}`);
+      }
       stopOnSignals(() => service.stop());
     });
 }
@@ -54,10 +66,10 @@ async function superviseTopology(app: AppDefinition, topology: Topology, configP
     })),
   });
   supervisor.start();
+  console.log(startBanner({ app, topology, settings, publicUrl: `http://${settings.host}:${settings.port ?? 3000}` }));
+  console.log('Services (internal listeners; each logs when it is up):');
   for (const [name, spec] of Object.entries(topology.services)) {
-    const internal = serviceUrl(topology, name, process.env);
-    const publicUrl = spec.roles?.includes('gateway') ? ` — API at http://127.0.0.1:${process.env.PORT ?? 3000}/api/v1` : '';
-    console.log(`${name}: ${internal}${publicUrl}`);
+    console.log(`  ${name.padEnd(14)} ${serviceUrl(topology, name, process.env)}  ${spec.modules.join(', ')}${spec.roles?.includes('gateway') ? ' + gateway' : ''}`);
   }
   stopOnSignals(async () => {
     await supervisor.stop();
