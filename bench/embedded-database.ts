@@ -115,19 +115,26 @@ function memoryMb(pids: readonly number[]): { rss: number; pss: number } {
   return { rss: rss / 1024, pss: pss / 1024 };
 }
 
-/** User + system CPU ticks of the processes (children that exited are not counted). */
-function cpuTicks(pids: readonly number[]): number {
-  let ticks = 0;
+/** User + system CPU ticks per process. */
+function cpuTicks(pids: readonly number[]): Map<number, number> {
+  const ticks = new Map<number, number>();
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
     } catch {
       // exited meanwhile
     }
   }
   return ticks;
+}
+
+/** CPU ticks spent between two readings: a process born in between counts whole; one that exited is lost (an undercount, said in the table's note). */
+function ticksBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let spent = 0;
+  for (const [pid, ticks] of after) spent += ticks - (before.get(pid) ?? 0);
+  return spent;
 }
 
 const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
@@ -152,7 +159,8 @@ async function sample(variant: Variant): Promise<Sample> {
       const memory = memoryMb(pids);
       const before = cpuTicks(pids);
       await new Promise((r) => setTimeout(r, idleSeconds * 1000));
-      const idleCpuPct = ((cpuTicks(appProcesses(again.child.pid as number, dataDir)) - before) / clockTicks / idleSeconds) * 100;
+      const after = cpuTicks(appProcesses(again.child.pid as number, dataDir));
+      const idleCpuPct = (ticksBetween(before, after) / clockTicks / idleSeconds) * 100;
       const du = execFileSync('du', ['-sk', dataDir], { encoding: 'utf8' });
       return {
         firstStartMs: first.ms,

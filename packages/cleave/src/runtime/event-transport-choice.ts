@@ -1,7 +1,5 @@
 import type { EventTransport } from '../events/event-transport.ts';
-import { HttpEventTransport } from '../events/transports/http-transport.ts';
 import { LocalEventTransport } from '../events/transports/local-transport.ts';
-import { NatsEventTransport } from '../events/transports/nats-transport.ts';
 import { subscribersByEvent } from '../events/subscriber-directory.ts';
 import { serviceUrl } from './service-directory.ts';
 import { hostOf } from './topology.ts';
@@ -34,6 +32,8 @@ export async function chooseEventTransport(context: EventTransportContext): Prom
   }
   if (kind === 'http') {
     if (!context.remote) throw new Error('CLEAVE_EVENTS=http needs a topology of several services');
+    // Broker and HTTP clients load only when chosen, so a monolith starts without them.
+    const { HttpEventTransport } = await import('../events/transports/http-transport.ts');
     return new HttpEventTransport({
       service: context.service,
       subscribers: subscribersByEvent(context.app),
@@ -44,6 +44,7 @@ export async function chooseEventTransport(context: EventTransportContext): Prom
   }
   if (!settings.natsUrl) throw new Error('CLEAVE_EVENTS=nats needs NATS_URL');
   const publishers = new Map(context.app.modules.flatMap((m) => Object.keys(m.contract.$events).map((name) => [name, m.name] as const)));
+  const { NatsEventTransport } = await import('../events/transports/nats-transport.ts');
   const nats = new NatsEventTransport({ url: settings.natsUrl, app: settings.eventsNamespace ?? context.app.name, publisherOf: (name) => publishers.get(name), logger: context.logger });
   await nats.connect();
   return nats;

@@ -14,7 +14,6 @@ import type { ModuleDatabase } from '../data/module-database.ts';
 import { createGateway } from '../gateway/create-gateway.ts';
 import type { GatewayEnv } from '../gateway/gateway-env.ts';
 import { defaultRateLimits } from '../gateway/rate-limit.ts';
-import { redisLimiters } from '../gateway/redis-limiter.ts';
 import type { LimiterFactory } from '../gateway/rate-limit.ts';
 import type { AnyModule } from '../module/define-module.ts';
 import { createLogger } from '../telemetry/logger.ts';
@@ -32,7 +31,6 @@ import { SAGA_MIGRATION_TABLE, sagaTableMigrations } from '../saga/saga-tables.t
 import type { EventRuntime } from '../events/event-runtime.ts';
 import { chooseEventTransport } from './event-transport-choice.ts';
 import { createInternalServer } from '../transport/internal-server.ts';
-import { wireRemoteCalls } from './remote-calls.ts';
 import { accessMatrix } from './service-access.ts';
 import { internalPort } from './service-directory.ts';
 import type { HttpServer } from './http-server.ts';
@@ -40,7 +38,7 @@ import { ModuleRuntime } from './module-runtime.ts';
 import { databaseFor } from './settings.ts';
 import type { ServiceSettings } from './settings.ts';
 import { hostOf, validateTopology } from './topology.ts';
-import { HttpEventTransport } from '../events/transports/http-transport.ts';
+import type { HttpEventTransport } from '../events/transports/http-transport.ts';
 import type { EventEnvelope } from '../events/event-envelope.ts';
 import type { Topology } from './topology.ts';
 
@@ -123,7 +121,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       router.register(definition.name, new InProcessTransport(runtime));
     }
     const multiService = Object.keys(topology.services).length > 1;
-    const remote = multiService ? await wireRemoteCalls(app, topology, name, settings, router, tracer) : undefined;
+    // Loaded only where used (here and below): a monolith never pays for undici, ioredis or a broker client at start.
+    const remote = multiService ? await (await import('./remote-calls.ts')).wireRemoteCalls(app, topology, name, settings, router, tracer) : undefined;
 
     const eventTransport = await chooseEventTransport({ app, topology, service: name, settings, multiService, remote, logger });
     const events = await startEventRuntime(
@@ -159,7 +158,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       await sessions.loadRecentRevocations();
       let limiterFactory = options.limiterFactory;
       if (limiterFactory === undefined && settings.redisUrl) {
-        const limiters = redisLimiters(settings.redisUrl, app.name);
+        const limiters = (await import('../gateway/redis-limiter.ts')).redisLimiters(settings.redisUrl, app.name);
         closers.push(limiters.close);
         if (!(await limiters.ready())) logger.warn('Redis is not reachable yet: rate limits count per replica until it is');
         limiterFactory = limiters.factory;
@@ -199,8 +198,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         maxDeadlineMs: settings.requestTimeoutMs,
         bodyLimitBytes: settings.bodyLimitBytes,
         logger,
-        ...(eventTransport instanceof HttpEventTransport
-          ? { events: { hostOf: (module: string) => hostOf(topology, module), receive: (batch: readonly EventEnvelope[]) => eventTransport.receive(batch) } }
+        ...(eventTransport.kind === 'http'
+          ? { events: { hostOf: (module: string) => hostOf(topology, module), receive: (batch: readonly EventEnvelope[]) => (eventTransport as HttpEventTransport).receive(batch) } }
           : {}),
       });
       const server = await listen(internal.fetch, internalPort(topology, name, settings.env), settings.host);

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import pinoPretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type PinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -23,6 +24,8 @@ export function createLogger(options: LoggerOptions): Logger {
   if (options.pretty) {
     // In the main thread (not a transport worker): a terminal is slow anyway, and a line
     // logged just before exit still appears.
+    // Required only for a terminal: production never loads it.
+    const pinoPretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
     const stream = pinoPretty({ colorize: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l', singleLine: true, ...(options.destination ? { destination: options.destination } : {}) });
     return pino({ level, base }, stream);
   }
