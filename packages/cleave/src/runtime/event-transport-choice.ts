@@ -7,7 +7,7 @@ import { serviceUrl } from './service-directory.ts';
 import { hostOf } from './topology.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { AppDefinition } from './define-app.ts';
-import type { RemoteCalls } from './remote-calls.ts';
+import type { RemoteCalls } from './boot/remote-calls.ts';
 import type { ServiceSettings } from './settings.ts';
 import type { Topology } from './topology.ts';
 

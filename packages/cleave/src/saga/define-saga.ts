@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ModuleTransaction } from '../events/subscription.ts';
+import type { ModuleTransaction } from '../module/module-transaction.ts';
 import type { AnyOperation, OperationInput, OperationOutput } from '../module/contract.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
