@@ -6,8 +6,8 @@ import { noEffects } from '../module/module-transaction.ts';
 import { newTraceContext, parseTraceparent } from '../telemetry/trace-context.ts';
 import type { EventTables } from './event-tables.ts';
 import type { Subscription } from './subscription.ts';
-import { WakeableLoop } from './wakeable-loop.ts';
-import type { PassResult } from './wakeable-loop.ts';
+import { WakeableLoop } from '../util/wakeable-loop.ts';
+import type { PassResult } from '../util/wakeable-loop.ts';
 
 type InboxRow = Selectable<EventTables['inbox']>;
 

@@ -4,7 +4,7 @@ import type { JWTVerifyGetKey } from 'jose';
 import { ServiceTokenIssuer, ServiceTokenVerifier } from '../../auth/service-tokens.ts';
 import { loadSigningKey } from '../../auth/signing-key.ts';
 import type { SigningKey } from '../../auth/signing-key.ts';
-import { SERVICE_JWKS_PATH } from '../../transport/http-protocol.ts';
+import { SERVICE_JWKS_PATH } from '../../http/http-protocol.ts';
 import { HttpTransport } from '../../transport/http-transport.ts';
 import type { CallRouter } from '../call-router.ts';
 import { serviceUrl } from '../service-directory.ts';
