@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.ts';
+import { configErrors } from '../errors/boot-errors.ts';
 
 /** Where a module's data lives: an embedded PGlite directory, or a PostgreSQL server. */
 export type DatabaseLocation =
@@ -71,6 +72,6 @@ async function createSchema(db: Kysely<unknown>, schema: string): Promise<void> 
 
 function assertIdentifier(name: string): void {
   if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) {
-    throw new Error(`"${name}" is not a valid schema name: use lower-case letters, digits and _`);
+    throw configErrors.SCHEMA_NAME_INVALID(`"${name}" is not a valid schema name: use lower-case letters, digits and _`);
   }
 }

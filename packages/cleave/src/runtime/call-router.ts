@@ -3,6 +3,7 @@ import type { AnyOperation } from '../module/contract.ts';
 import type { CallOptions, RequestContext } from '../module/request-context.ts';
 import { withDeadline } from '../util/with-deadline.ts';
 import type { CallDispatcher, CallTransport } from '../transport/call-transport.ts';
+import { bootErrors } from '../errors/boot-errors.ts';
 
 /**
  * Maps each module to the transport that reaches it from this service: in-process for
@@ -13,7 +14,7 @@ export class CallRouter implements CallDispatcher {
   readonly #routes = new Map<string, CallTransport>();
 
   register(module: string, transport: CallTransport): void {
-    if (this.#routes.has(module)) throw new Error(`module "${module}" is routed twice`);
+    if (this.#routes.has(module)) throw bootErrors.MODULE_ROUTED_TWICE(`module "${module}" is routed twice`);
     this.#routes.set(module, transport);
   }
 

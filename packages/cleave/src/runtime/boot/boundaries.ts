@@ -1,5 +1,6 @@
 import { checkBoundaries } from '../../check/boundaries.ts';
 import type { ServiceBoot } from './service-boot.ts';
+import { bootErrors } from '../../errors/boot-errors.ts';
 
 /** Refuses to boot a service whose modules import another module's internals. */
 export async function assertBoundaries(boot: ServiceBoot): Promise<void> {
@@ -10,6 +11,6 @@ export async function assertBoundaries(boot: ServiceBoot): Promise<void> {
   const all = await checkBoundaries(located.map((m) => ({ name: m.name, dir: m.dir, dependsOn: m.dependsOn })));
   const violations = all.filter((v) => hosted.has(v.module));
   if (violations.length > 0) {
-    throw new Error(`module boundaries are broken:\n  ${violations.map((v) => v.message).join('\n  ')}`);
+    throw bootErrors.BOUNDARIES_BROKEN(`module boundaries are broken:\n  ${violations.map((v) => v.message).join('\n  ')}`);
   }
 }

@@ -10,6 +10,7 @@ import { validateTopology } from '../topology.ts';
 import type { ServiceSpec, Topology } from '../topology.ts';
 import { Closers } from './closers.ts';
 import { Readiness } from './readiness.ts';
+import { configErrors } from '../../errors/boot-errors.ts';
 
 export interface BootOptions {
   readonly app: AppDefinition;
@@ -47,7 +48,7 @@ export function prepareBoot(options: BootOptions): ServiceBoot {
   const name = options.service ?? (serviceNames.length === 1 ? serviceNames[0] : undefined);
   const spec = name === undefined ? undefined : topology.services[name];
   if (name === undefined || spec === undefined) {
-    throw new Error(`choose a service of topology "${topology.name}": ${serviceNames.join(', ')}`);
+    throw configErrors.SERVICE_NOT_CHOSEN(`choose a service of topology "${topology.name}": ${serviceNames.join(', ')}`);
   }
   const logger = options.logger ?? createLogger({ service: name, level: settings.logLevel });
   const tracer = settings.tracing ? createTracer({ service: name }) : disabledTracer;
