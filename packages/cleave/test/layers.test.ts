@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 /*
  * The framework's own architecture test (as modular-monolith-with-ddd's ArchTests): every
  * import in packages/cleave/src points down or sideways in this table, never up. Types
- * count too: a type import is a dependency all the same. See docs/adr/0015-layers.md.
+ * count too: a type import is a dependency all the same. See docs/adr/0015-one-way-down.md.
  */
 
 /** Lowest first. A path belongs to the row of its longest matching prefix. */
