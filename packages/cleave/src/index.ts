@@ -6,6 +6,7 @@ export { CleaveError, isCleaveError } from './errors/cleave-error.ts';
 export { defineErrors } from './errors/define-errors.ts';
 export type { ErrorFactory, ErrorRegistry, ErrorSpec } from './errors/define-errors.ts';
 export { errors } from './errors/framework-errors.ts';
+export { bootErrors, configErrors } from './errors/boot-errors.ts';
 export type { FieldError } from './errors/validation.ts';
 
 export { defineContract, event, operation } from './module/contract.ts';
@@ -40,5 +41,6 @@ export type { RunningService, StartServiceOptions } from './runtime/start-servic
 export { defineSaga } from './saga/define-saga.ts';
 export type { AnySaga, SagaDefinition, SagaSpec, SagaStep, SagaStepContext } from './saga/define-saga.ts';
 export type { EventContext, ModuleTransaction, Subscription } from './events/subscription.ts';
+export type { PublishFn, StartSagaFn, StartableSaga } from './module/module-transaction.ts';
 export { checkBoundaries } from './check/boundaries.ts';
 export type { BoundaryViolation, ModuleBoundary } from './check/boundaries.ts';

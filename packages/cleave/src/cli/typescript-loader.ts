@@ -1,3 +1,5 @@
+import { configErrors } from '../errors/boot-errors.ts';
+
 /**
  * Lets `cleave` import the app's TypeScript (cleave.config.ts and everything it imports).
  * The framework itself ships JavaScript; only the user's code needs a loader. tsx is an
@@ -20,7 +22,7 @@ async function register(): Promise<void> {
   }
   const features = process.features as { typescript?: string | false };
   if (features.typescript) return;
-  throw new Error(
+  throw configErrors.TYPESCRIPT_LOADER_MISSING(
     `loading TypeScript needs tsx on Node ${process.versions.node}: npm install --save-dev tsx (or run Node 22.18 or later)`,
   );
 }

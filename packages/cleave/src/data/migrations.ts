@@ -1,5 +1,6 @@
 import { Migrator } from 'kysely';
 import type { Kysely, Migration } from 'kysely';
+import { bootErrors } from '../errors/boot-errors.ts';
 
 export type { Migration };
 
@@ -22,7 +23,7 @@ export async function migrateModule(db: Kysely<unknown>, schema: string, migrati
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`migration ${schema}/${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw bootErrors.MIGRATION_FAILED(`migration ${schema}/${failed} failed: ${error instanceof Error ? error.message : String(error)}`, undefined, error);
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -5,6 +5,7 @@ import pg from 'pg';
 import type * as PGliteModule from '@electric-sql/pglite';
 import { acquireEmbeddedPostgres, releaseEmbeddedPostgres } from './embedded-postgres.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
+import { configErrors } from '../errors/boot-errors.ts';
 
 /**
  * Where a module's data lives: a PostgreSQL server; the embedded PostgreSQL server of a
@@ -110,6 +111,6 @@ async function createSchema(db: Kysely<unknown>, schema: string): Promise<void> 
 
 function assertIdentifier(name: string): void {
   if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) {
-    throw new Error(`"${name}" is not a valid schema name: use lower-case letters, digits and _`);
+    throw configErrors.SCHEMA_NAME_INVALID(`"${name}" is not a valid schema name: use lower-case letters, digits and _`);
   }
 }

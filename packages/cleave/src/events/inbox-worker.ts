@@ -1,12 +1,13 @@
 import { sql } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { validationFailed } from '../errors/validation.ts';
-import type { ModuleRuntime, TransactionEffects } from '../runtime/module-runtime.ts';
+import type { ModuleHost } from '../module/module-host.ts';
+import { noEffects } from '../module/module-transaction.ts';
 import { newTraceContext, parseTraceparent } from '../telemetry/trace-context.ts';
 import type { EventTables } from './event-tables.ts';
 import type { Subscription } from './subscription.ts';
-import { IDLE_POLL_MS, WakeableLoop } from './wakeable-loop.ts';
-import type { PassResult } from './wakeable-loop.ts';
+import { IDLE_POLL_MS, WakeableLoop } from '../util/wakeable-loop.ts';
+import type { PassResult } from '../util/wakeable-loop.ts';
 
 type InboxRow = Selectable<EventTables['inbox']>;
 
@@ -32,7 +33,7 @@ export class InboxWorker extends WakeableLoop {
   readonly #db: Kysely<EventTables>;
 
   constructor(
-    private readonly runtime: ModuleRuntime,
+    private readonly runtime: ModuleHost,
     subscriptions: readonly Subscription[],
     private readonly options: InboxWorkerOptions = {},
   ) {
@@ -78,7 +79,7 @@ export class InboxWorker extends WakeableLoop {
       if (subscription === undefined) throw new PermanentFailure(`module "${this.runtime.name}" has no handler for ${row.name}`);
       const payload = subscription.event.payload.safeParse(row.payload);
       if (!payload.success) throw new PermanentFailure(validationFailed(payload.error, `payload of ${row.name}`).message);
-      const effects: TransactionEffects = { published: [], sagas: 0 };
+      const effects = noEffects();
       await this.#db.transaction().execute(async (trx) => {
         // Re-read under lock: another worker (a second replica) may have handled it.
         const current = await trx.selectFrom('inbox').select('status').where('event_id', '=', row.event_id).forUpdate().executeTakeFirst();

@@ -3,8 +3,8 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { EventEnvelope } from './event-envelope.ts';
 import type { EventTables } from './event-tables.ts';
 import type { EventTransport } from './event-transport.ts';
-import { IDLE_POLL_MS, WakeableLoop } from './wakeable-loop.ts';
-import type { PassResult } from './wakeable-loop.ts';
+import { IDLE_POLL_MS, WakeableLoop } from '../util/wakeable-loop.ts';
+import type { PassResult } from '../util/wakeable-loop.ts';
 
 export interface OutboxRelayOptions {
   readonly batchSize?: number;

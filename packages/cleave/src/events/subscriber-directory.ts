@@ -1,7 +1,7 @@
-import type { AppDefinition } from '../runtime/define-app.ts';
+import type { AnyModule } from '../module/define-module.ts';
 
-/** Which modules subscribe to each event name, from the app definition. */
-export function subscribersByEvent(app: AppDefinition): ReadonlyMap<string, readonly string[]> {
+/** Which modules subscribe to each event name, from the app's modules. */
+export function subscribersByEvent(app: { readonly modules: readonly AnyModule[] }): ReadonlyMap<string, readonly string[]> {
   const map = new Map<string, string[]>();
   for (const module of app.modules) {
     for (const { event } of module.subscriptions) {

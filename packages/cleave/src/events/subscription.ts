@@ -1,22 +1,11 @@
-import type { Kysely, Transaction } from 'kysely';
 import type { z } from 'zod';
 import type { EventDefinition } from '../module/contract.ts';
-import type { AnySaga } from '../saga/define-saga.ts';
+import type { ModuleTransaction } from '../module/module-transaction.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { TraceContext } from '../telemetry/trace-context.ts';
 
-/** Publishes an event of this module inside the current transaction (outbox). */
-export type PublishFn = <E extends EventDefinition>(event: E, payload: z.input<E['payload']>) => Promise<void>;
-
-/** Starts a saga of this module inside the current transaction; returns its id. */
-export type StartSagaFn = (saga: AnySaga, input: unknown, options?: { id?: string }) => Promise<string>;
-
-/** What a transaction of a module can do: write its tables, and publish events and start sagas atomically with them. */
-export interface ModuleTransaction<DB> {
-  readonly db: Transaction<DB>;
-  readonly publish: PublishFn;
-  readonly startSaga: StartSagaFn;
-}
+// Kept here for code written against the old home; they live beside transactions now.
+export type { ModuleTransaction, PublishFn, StartSagaFn } from '../module/module-transaction.ts';
 
 /** What an event handler gets: the delivered event, and a transaction that also marks it handled. */
 export interface EventContext<DB> extends ModuleTransaction<DB> {
@@ -43,5 +32,3 @@ export type SubscribeFn<DB> = <E extends EventDefinition>(
 export function subscribeFn<DB>(): SubscribeFn<DB> {
   return (event, handler, options) => ({ event, handler: handler as Subscription<DB>['handler'], ...(options?.maxAttempts ? { maxAttempts: options.maxAttempts } : {}) });
 }
-
-export type AnyKysely = Kysely<unknown>;

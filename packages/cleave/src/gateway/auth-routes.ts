@@ -5,7 +5,7 @@ import type { UserTokens } from '../auth/user-tokens.ts';
 import { validationFailed } from '../errors/validation.ts';
 import type { Operation } from '../module/contract.ts';
 import type { RequestContext } from '../module/request-context.ts';
-import type { CallRouter } from '../runtime/call-router.ts';
+import type { CallDispatcher } from '../transport/call-transport.ts';
 import type { GatewayEnv } from './gateway-env.ts';
 import { readRequestInput } from './request-input.ts';
 
@@ -35,7 +35,7 @@ export interface AuthRoutesOptions {
   readonly identity: IdentityOperations;
   readonly tokens: UserTokens;
   readonly sessions: SessionStore;
-  readonly router: CallRouter;
+  readonly router: CallDispatcher;
   readonly context: (c: Context<GatewayEnv>) => RequestContext;
 }
 

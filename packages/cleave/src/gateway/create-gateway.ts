@@ -7,7 +7,7 @@ import type { UserTokens } from '../auth/user-tokens.ts';
 import { errors } from '../errors/framework-errors.ts';
 import { validationFailed } from '../errors/validation.ts';
 import type { AnyContract, AnyOperation } from '../module/contract.ts';
-import type { CallRouter } from '../runtime/call-router.ts';
+import type { CallDispatcher } from '../transport/call-transport.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { newTraceContext, parseTraceparent } from '../telemetry/trace-context.ts';
 import type { Tracer } from '../telemetry/tracer.ts';
@@ -16,11 +16,11 @@ import { mountAuthRoutes, RefreshInput, TokenPair } from './auth-routes.ts';
 import type { IdentityOperations } from './auth-routes.ts';
 import { mountApiReference } from './api-reference.ts';
 import { authenticate } from './authenticate.ts';
-import { bodySizeLimit } from './body-size-limit.ts';
+import { bodySizeLimit } from '../http/body-size-limit.ts';
 import { clientIp } from './client-ip.ts';
 import type { GatewayEnv } from './gateway-env.ts';
 import { buildOpenApi } from './openapi.ts';
-import { asCleaveError, PROBLEM_CONTENT_TYPE, problemBody } from './problem.ts';
+import { asCleaveError, PROBLEM_CONTENT_TYPE, problemBody } from '../errors/problem.ts';
 import { API_PREFIX } from './public-route.ts';
 import type { PublicRoute, RouteError } from './public-route.ts';
 import { rateLimit } from './rate-limit.ts';
@@ -30,7 +30,7 @@ import { readRequestInput } from './request-input.ts';
 
 export interface GatewayOptions {
   readonly service: string;
-  readonly router: CallRouter;
+  readonly router: CallDispatcher;
   /** Contracts of every module in the topology; their exposed operations become routes. */
   readonly contracts: readonly AnyContract[];
   readonly aggregates: readonly AnyAggregate[];

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { newTraceContext } from '../telemetry/trace-context.ts';
 import type { GatewayEnv } from './gateway-env.ts';
-import { asCleaveError, PROBLEM_CONTENT_TYPE, problemBody } from './problem.ts';
+import { asCleaveError, PROBLEM_CONTENT_TYPE, problemBody } from '../errors/problem.ts';
 import { rateLimit } from './rate-limit.ts';
 import type { RateLimitPolicy } from './rate-limit.ts';
 

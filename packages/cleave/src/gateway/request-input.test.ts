@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import type { HttpMethod } from '../module/contract.ts';
-import { asCleaveError, problemBody } from './problem.ts';
+import { asCleaveError, problemBody } from '../errors/problem.ts';
 import { readRequestInput } from './request-input.ts';
 
 const app = new Hono();

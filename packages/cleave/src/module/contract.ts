@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { defineErrors } from '../errors/define-errors.ts';
 import type { ErrorRegistry, ErrorSpec } from '../errors/define-errors.ts';
+import { configErrors } from '../errors/boot-errors.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -110,13 +111,13 @@ export function defineContract<
 >(name: N, def: { operations: Ops; events?: Evs; errors?: Errs }): Contract<N, Ops, Evs, Errs> {
   const operations: Record<string, Operation> = {};
   for (const [opName, spec] of Object.entries(def.operations)) {
-    if (opName.startsWith('$')) throw new Error(`${name}: operation names may not start with "$" (${opName})`);
+    if (opName.startsWith('$')) throw configErrors.OPERATION_NAME(`${name}: operation names may not start with "$" (${opName})`);
     operations[opName] = Object.freeze({ ...spec, module: name, name: opName, id: `${name}.${opName}` });
   }
   const events: Record<string, EventDefinition> = {};
   for (const [eventName, spec] of Object.entries(def.events ?? {})) {
     if (!/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+\.v\d+$/.test(eventName)) {
-      throw new Error(`${name}: event "${eventName}" must be a versioned name like "user.created.v1"`);
+      throw configErrors.EVENT_NAME(`${name}: event "${eventName}" must be a versioned name like "user.created.v1"`);
     }
     events[eventName] = Object.freeze({ ...spec, module: name, name: eventName });
   }

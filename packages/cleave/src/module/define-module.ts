@@ -5,6 +5,7 @@ import type { SubscribeFn, Subscription } from '../events/subscription.ts';
 import type { AnySaga } from '../saga/define-saga.ts';
 import type { AnyContract, Operation } from './contract.ts';
 import type { ModuleContext } from './module-context.ts';
+import { configErrors } from '../errors/boot-errors.ts';
 
 /** A handler: the operation's parsed input in, a value of its output schema out. */
 export type Handler<Op, DB> = Op extends Operation<infer I, infer O>
@@ -66,19 +67,19 @@ export type AnyModule = ModuleDefinition<AnyContract, any>;
 export function defineModule<C extends AnyContract, DB = unknown>(contract: C, spec: ModuleSpec<C, DB>): ModuleDefinition<C, DB> {
   const missing = Object.keys(contract.$operations).filter((op) => typeof (spec.handlers as Record<string, unknown>)[op] !== 'function');
   if (missing.length > 0) {
-    throw new Error(`module "${contract.$name}" has no handler for: ${missing.join(', ')}`);
+    throw configErrors.HANDLER_MISSING(`module "${contract.$name}" has no handler for: ${missing.join(', ')}`);
   }
   const dependsOn = (spec.dependsOn ?? []).map((c) => c.$name as string);
-  if (dependsOn.includes(contract.$name)) throw new Error(`module "${contract.$name}" cannot depend on itself`);
+  if (dependsOn.includes(contract.$name)) throw configErrors.SELF_DEPENDENCY(`module "${contract.$name}" cannot depend on itself`);
   const subscriptions = spec.subscriptions?.(subscribeFn<DB>()) ?? [];
   for (const { event } of subscriptions) {
     if (!dependsOn.includes(event.module)) {
-      throw new Error(`module "${contract.$name}" subscribes to ${event.name} but does not declare "${event.module}" in dependsOn`);
+      throw configErrors.SUBSCRIPTION_UNDECLARED(`module "${contract.$name}" subscribes to ${event.name} but does not declare "${event.module}" in dependsOn`);
     }
   }
   const names = subscriptions.map((s) => s.event.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice) throw new Error(`module "${contract.$name}" subscribes to ${twice} twice`);
+  if (twice) throw configErrors.SUBSCRIPTION_TWICE(`module "${contract.$name}" subscribes to ${twice} twice`);
   return Object.freeze({
     name: contract.$name,
     subscriptions,

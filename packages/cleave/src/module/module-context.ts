@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { ModuleTransaction } from '../events/subscription.ts';
+import type { ModuleTransaction } from './module-transaction.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { AnyOperation, OperationInput, OperationOutput } from './contract.ts';
 import type { CallOptions, RequestContext } from './request-context.ts';

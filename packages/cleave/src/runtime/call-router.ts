@@ -1,19 +1,20 @@
 import { errors } from '../errors/framework-errors.ts';
 import type { AnyOperation } from '../module/contract.ts';
 import type { CallOptions, RequestContext } from '../module/request-context.ts';
-import { withDeadline } from './with-deadline.ts';
-import type { CallTransport } from '../transport/call-transport.ts';
+import { withDeadline } from '../util/with-deadline.ts';
+import type { CallDispatcher, CallTransport } from '../transport/call-transport.ts';
+import { bootErrors } from '../errors/boot-errors.ts';
 
 /**
  * Maps each module to the transport that reaches it from this service: in-process for
  * the modules hosted here, HTTP for the others. The topology fills it at boot; module
  * code never sees which one a call takes.
  */
-export class CallRouter {
+export class CallRouter implements CallDispatcher {
   readonly #routes = new Map<string, CallTransport>();
 
   register(module: string, transport: CallTransport): void {
-    if (this.#routes.has(module)) throw new Error(`module "${module}" is routed twice`);
+    if (this.#routes.has(module)) throw bootErrors.MODULE_ROUTED_TWICE(`module "${module}" is routed twice`);
     this.#routes.set(module, transport);
   }
 

@@ -2,6 +2,7 @@ import type { AnyAggregate } from '../gateway/aggregate.ts';
 import type { IdentityOperations } from '../gateway/auth-routes.ts';
 import type { RateLimitPolicy } from '../gateway/rate-limit.ts';
 import type { AnyModule } from '../module/define-module.ts';
+import { configErrors } from '../errors/boot-errors.ts';
 
 export interface GatewaySpec {
   /** The identity module's operations behind signup and login. */
@@ -29,17 +30,17 @@ export interface AppDefinition {
 export function defineApp(spec: AppDefinition): AppDefinition {
   const names = new Set<string>();
   for (const module of spec.modules) {
-    if (names.has(module.name)) throw new Error(`app "${spec.name}": module "${module.name}" is listed twice`);
+    if (names.has(module.name)) throw configErrors.MODULE_TWICE(`app "${spec.name}": module "${module.name}" is listed twice`);
     names.add(module.name);
   }
   for (const module of spec.modules) {
     for (const dep of module.dependsOn) {
-      if (!names.has(dep)) throw new Error(`module "${module.name}" depends on "${dep}", which is not a module of app "${spec.name}"`);
+      if (!names.has(dep)) throw configErrors.UNKNOWN_DEPENDENCY(`module "${module.name}" depends on "${dep}", which is not a module of app "${spec.name}"`);
     }
   }
   for (const aggregate of spec.gateway.aggregates ?? []) {
     for (const dep of aggregate.dependsOn) {
-      if (!names.has(dep.$name)) throw new Error(`aggregate "${aggregate.name}" depends on "${dep.$name}", which is not a module of app "${spec.name}"`);
+      if (!names.has(dep.$name)) throw configErrors.UNKNOWN_DEPENDENCY(`aggregate "${aggregate.name}" depends on "${dep.$name}", which is not a module of app "${spec.name}"`);
     }
   }
   return Object.freeze(spec);

@@ -5,9 +5,10 @@ import { serviceUrl } from './service-directory.ts';
 import { hostOf } from './topology.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { AppDefinition } from './define-app.ts';
-import type { RemoteCalls } from './remote-calls.ts';
+import type { RemoteCalls } from './boot/remote-calls.ts';
 import type { ServiceSettings } from './settings.ts';
 import type { Topology } from './topology.ts';
+import { configErrors } from '../errors/boot-errors.ts';
 
 export interface EventTransportContext {
   readonly app: AppDefinition;
@@ -27,11 +28,11 @@ export async function chooseEventTransport(context: EventTransportContext): Prom
   const { settings, multiService } = context;
   const kind = settings.eventTransport ?? (settings.natsUrl ? 'nats' : multiService ? 'http' : 'local');
   if (kind === 'local') {
-    if (multiService) throw new Error('CLEAVE_EVENTS=local only works when one service hosts every module; use http or nats');
+    if (multiService) throw configErrors.EVENT_TRANSPORT_UNSUITABLE('CLEAVE_EVENTS=local only works when one service hosts every module; use http or nats');
     return new LocalEventTransport();
   }
   if (kind === 'http') {
-    if (!context.remote) throw new Error('CLEAVE_EVENTS=http needs a topology of several services');
+    if (!context.remote) throw configErrors.EVENT_TRANSPORT_UNSUITABLE('CLEAVE_EVENTS=http needs a topology of several services');
     // Broker and HTTP clients load only when chosen, so a monolith starts without them.
     const { HttpEventTransport } = await import('../events/transports/http-transport.ts');
     return new HttpEventTransport({
@@ -42,7 +43,7 @@ export async function chooseEventTransport(context: EventTransportContext): Prom
       tokens: context.remote.issuer,
     });
   }
-  if (!settings.natsUrl) throw new Error('CLEAVE_EVENTS=nats needs NATS_URL');
+  if (!settings.natsUrl) throw configErrors.EVENT_TRANSPORT_UNSUITABLE('CLEAVE_EVENTS=nats needs NATS_URL');
   const publishers = new Map(context.app.modules.flatMap((m) => Object.keys(m.contract.$events).map((name) => [name, m.name] as const)));
   const { NatsEventTransport } = await import('../events/transports/nats-transport.ts');
   const nats = new NatsEventTransport({ url: settings.natsUrl, app: settings.eventsNamespace ?? context.app.name, publisherOf: (name) => publishers.get(name), logger: context.logger });

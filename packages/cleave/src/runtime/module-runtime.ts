@@ -3,13 +3,15 @@ import { publisherFor } from '../events/publish.ts';
 import type { AnySaga } from '../saga/define-saga.ts';
 import { runOnce } from '../saga/idempotency.ts';
 import { insertSaga } from '../saga/start-saga.ts';
-import type { ModuleTransaction } from '../events/subscription.ts';
 import { CleaveError } from '../errors/cleave-error.ts';
 import { errors } from '../errors/framework-errors.ts';
 import { validationFailed } from '../errors/validation.ts';
 import type { AnyOperation, OperationInput, OperationOutput } from '../module/contract.ts';
 import type { AnyModule } from '../module/define-module.ts';
 import type { ModuleContext } from '../module/module-context.ts';
+import type { CommitListener, ModuleHost } from '../module/module-host.ts';
+import { noEffects } from '../module/module-transaction.ts';
+import type { ModuleTransaction, TransactionEffects } from '../module/module-transaction.ts';
 import type { AuthenticatedUser, CallOptions, RequestContext } from '../module/request-context.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { TraceContext } from '../telemetry/trace-context.ts';
@@ -17,11 +19,7 @@ import type { Tracer } from '../telemetry/tracer.ts';
 import type { OperationHost } from '../transport/call-transport.ts';
 import type { CallRouter } from './call-router.ts';
 
-/** What a transaction did that needs a nudge after it commits. */
-export interface TransactionEffects {
-  readonly published: string[];
-  sagas: number;
-}
+export type { TransactionEffects } from '../module/module-transaction.ts';
 
 type AnyHandler = (input: unknown, ctx: ModuleContext<unknown>) => Promise<unknown>;
 
@@ -30,7 +28,7 @@ type AnyHandler = (input: unknown, ctx: ModuleContext<unknown>) => Promise<unkno
  * other modules. `handle` is the callee side of every call, whatever the transport:
  * deadline check, input validation, a server span, the handler, output validation.
  */
-export class ModuleRuntime implements OperationHost {
+export class ModuleRuntime implements OperationHost, ModuleHost {
   readonly name: string;
   readonly db: Kysely<unknown>;
   readonly logger: Logger;
@@ -50,19 +48,15 @@ export class ModuleRuntime implements OperationHost {
     this.#operations = definition.contract.$operations;
     this.#handlers = definition.handlers as unknown as Record<string, AnyHandler>;
     this.#sagas = new Map(definition.sagas.map((saga) => [saga.name, saga]));
-    this.onPublished = undefined;
-    this.onSagaStarted = undefined;
   }
 
-  /** Called after a transaction that published events commits (the relay's nudge). */
-  onPublished: (() => void) | undefined;
-  /** Called after a transaction that started a saga commits (the saga runner's nudge). */
-  onSagaStarted: (() => void) | undefined;
   readonly #sagas: ReadonlyMap<string, AnySaga>;
+  // A list, not a slot: the relay and the saga runner (and whatever comes next) each listen.
+  readonly #commitListeners: CommitListener[] = [];
 
   /** A transaction of this module's database in which events can be published (outbox) and sagas started. */
   async transaction<T>(trace: TraceContext, fn: (tx: ModuleTransaction<unknown>) => Promise<T>): Promise<T> {
-    const effects: TransactionEffects = { published: [], sagas: 0 };
+    const effects = noEffects();
     const result = await this.db.transaction().execute((trx) => fn(this.scope(trx, trace, effects)));
     this.afterCommit(effects);
     return result;
@@ -74,16 +68,29 @@ export class ModuleRuntime implements OperationHost {
       db: trx,
       publish: publisherFor(this.name, trx, trace, effects.published),
       startSaga: async (saga, input, options) => {
-        if (this.#sagas.get(saga.name) !== saga) throw new Error(`module "${this.name}" does not declare saga "${saga.name}" in its sagas`);
+        const declared = this.#sagas.get(saga.name);
+        if (declared !== saga) throw new Error(`module "${this.name}" does not declare saga "${saga.name}" in its sagas`);
         effects.sagas++;
-        return insertSaga(trx, saga, input, options?.id);
+        return insertSaga(trx, declared, input, options?.id);
       },
     };
   }
 
   afterCommit(effects: TransactionEffects): void {
-    if (effects.published.length > 0) this.onPublished?.();
-    if (effects.sagas > 0) this.onSagaStarted?.();
+    if (effects.published.length === 0 && effects.sagas === 0) return;
+    for (const listener of this.#commitListeners) listener(effects);
+  }
+
+  onCommitted(listener: CommitListener): () => void {
+    this.#commitListeners.push(listener);
+    return () => {
+      const at = this.#commitListeners.indexOf(listener);
+      if (at >= 0) this.#commitListeners.splice(at, 1);
+    };
+  }
+
+  dispatch(op: AnyOperation, input: unknown, ctx: RequestContext): Promise<unknown> {
+    return this.router.dispatch(op, input, ctx);
   }
 
   dependsOn(module: string): boolean {

@@ -1,4 +1,5 @@
 import type { Topology } from './topology.ts';
+import { configErrors } from '../errors/boot-errors.ts';
 
 /** `CLEAVE_SERVICE_<NAME>_URL`: where a service's internal listener is reached. */
 export function serviceUrlVariable(service: string): string {
@@ -14,7 +15,7 @@ export function serviceUrl(topology: Topology, service: string, env: Readonly<Re
   const configured = env[serviceUrlVariable(service)];
   if (configured) return configured.replace(/\/$/, '');
   const port = topology.services[service]?.port;
-  if (port === undefined) throw new Error(`service "${service}" has no port in topology "${topology.name}"; set ${serviceUrlVariable(service)}`);
+  if (port === undefined) throw configErrors.SERVICE_URL_MISSING(`service "${service}" has no port in topology "${topology.name}"; set ${serviceUrlVariable(service)}`);
   return `http://127.0.0.1:${port}`;
 }
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { DatabaseLocation } from '../data/module-database.ts';
+import { configErrors } from '../errors/boot-errors.ts';
 
 /** Everything a service reads from its environment, parsed once at start. */
 export interface ServiceSettings {
@@ -94,13 +95,13 @@ function parseEmbedded(raw: string | undefined): ServiceSettings['embedded'] {
 function parseTransport(raw: string | undefined): ServiceSettings['eventTransport'] {
   if (raw === undefined || raw === '') return undefined;
   if (raw === 'local' || raw === 'http' || raw === 'nats') return raw;
-  throw new Error(`CLEAVE_EVENTS must be local, http or nats (got "${raw}")`);
+  throw configErrors.SETTING_INVALID(`CLEAVE_EVENTS must be local, http or nats (got "${raw}")`);
 }
 
 function optionalInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer (got "${raw}")`);
+  if (!Number.isInteger(value) || value < 0) throw configErrors.SETTING_INVALID(`${name} must be a non-negative integer (got "${raw}")`);
   return value;
 }

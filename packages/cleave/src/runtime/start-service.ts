@@ -1,57 +1,24 @@
-import { join } from 'node:path';
 import type { Hono } from 'hono';
-import { sql } from 'kysely';
-import type { Kysely } from 'kysely';
-import { loadSigningKey } from '../auth/signing-key.ts';
-import { SESSIONS_SCHEMA, sessionMigrations, SessionStore } from '../auth/session-store.ts';
-import type { SessionsDb } from '../auth/session-store.ts';
-import { UserTokens } from '../auth/user-tokens.ts';
-import { checkBoundaries } from '../check/boundaries.ts';
-import { migrateModule } from '../data/migrations.ts';
-import type { Migrations } from '../data/migrations.ts';
-import { openModuleDatabase } from '../data/module-database.ts';
-import type { ModuleDatabase } from '../data/module-database.ts';
-import { createGateway } from '../gateway/create-gateway.ts';
-import type { GatewayEnv } from '../gateway/gateway-env.ts';
-import { defaultRateLimits } from '../gateway/rate-limit.ts';
-import type { LimiterFactory } from '../gateway/rate-limit.ts';
-import type { AnyModule } from '../module/define-module.ts';
-import { createLogger } from '../telemetry/logger.ts';
-import type { Logger } from '../telemetry/logger.ts';
-import { createTracer, disabledTracer } from '../telemetry/tracer.ts';
-import type { Tracer } from '../telemetry/tracer.ts';
-import { InProcessTransport } from '../transport/in-process.ts';
-import { CallRouter } from './call-router.ts';
-import type { AppDefinition } from './define-app.ts';
-import { listen } from './http-server.ts';
-import { EVENT_TABLES_MIGRATION_TABLE, eventTableMigrations } from '../events/event-tables.ts';
-import { startEventRuntime } from '../events/event-runtime.ts';
-import { SagaRunner } from '../saga/saga-runner.ts';
-import { SAGA_MIGRATION_TABLE, sagaTableMigrations } from '../saga/saga-tables.ts';
 import type { EventRuntime } from '../events/event-runtime.ts';
-import { chooseEventTransport } from './event-transport-choice.ts';
-import { createInternalServer } from '../transport/internal-server.ts';
-import { accessMatrix } from './service-access.ts';
-import { internalPort } from './service-directory.ts';
-import type { HttpServer } from './http-server.ts';
-import { ModuleRuntime } from './module-runtime.ts';
-import { databaseFor } from './settings.ts';
-import type { ServiceSettings } from './settings.ts';
-import { hostOf, validateTopology } from './topology.ts';
-import type { HttpEventTransport } from '../events/transports/http-transport.ts';
-import type { EventEnvelope } from '../events/event-envelope.ts';
-import type { Topology } from './topology.ts';
+import type { GatewayEnv } from '../gateway/gateway-env.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { Tracer } from '../telemetry/tracer.ts';
+import { assertBoundaries } from './boot/boundaries.ts';
+import { wireEvents } from './boot/events.ts';
+import { wireGateway } from './boot/gateway.ts';
+import { wireListeners } from './boot/listeners.ts';
+import { openModuleDatabases } from './boot/module-databases.ts';
+import { wireModules } from './boot/modules.ts';
+import { wireSagas } from './boot/sagas.ts';
+import { prepareBoot } from './boot/service-boot.ts';
+import type { BootOptions } from './boot/service-boot.ts';
+import type { ModuleRuntime } from './module-runtime.ts';
 
-export interface StartServiceOptions {
-  readonly app: AppDefinition;
-  readonly topology: Topology;
+export interface StartServiceOptions extends BootOptions {
   /** Which service of the topology this process runs. Default: the only one. */
   readonly service?: string;
-  readonly settings: ServiceSettings;
   /** Listen on a socket (default). `false`: build everything, serve through `fetch` only. */
   readonly listen?: boolean;
-  readonly logger?: Logger;
-  readonly limiterFactory?: LimiterFactory;
 }
 
 export interface RunningService {
@@ -74,173 +41,37 @@ export interface RunningService {
 /**
  * Boots one service of a topology: checks module boundaries, opens each hosted module's
  * database and applies its migrations, wires calls (in-process for hosted modules),
- * mounts the gateway when the service has that role, and listens.
+ * events and sagas, mounts the gateway when the service has that role, and listens.
+ *
+ * Each step is one wiring under `boot/` that registers the close of whatever it opens;
+ * a boot that fails part-way closes those in reverse order before it rejects, as `stop()` does.
  */
 export async function startService(options: StartServiceOptions): Promise<RunningService> {
-  const { app, topology, settings } = options;
-  validateTopology(app, topology);
-  const serviceNames = Object.keys(topology.services);
-  const name = options.service ?? (serviceNames.length === 1 ? serviceNames[0] : undefined);
-  const spec = name === undefined ? undefined : topology.services[name];
-  if (name === undefined || spec === undefined) {
-    throw new Error(`choose a service of topology "${topology.name}": ${serviceNames.join(', ')}`);
-  }
-  const logger = options.logger ?? createLogger({ service: name, level: settings.logLevel, pretty: settings.logFormat === 'pretty' });
-  const tracer = settings.tracing ? createTracer({ service: name }) : disabledTracer;
-  const hosted = spec.modules.map((m) => app.modules.find((d) => d.name === m) as AnyModule);
-
-  await assertBoundaries(app.modules, new Set(spec.modules));
-
-  const databases: ModuleDatabase<unknown>[] = [];
-  const closers: (() => Promise<void>)[] = [];
-  const closeDatabases = () => Promise.allSettled(databases.map((d) => d.close()));
+  const boot = prepareBoot(options);
+  const { name, logger, tracer, closers } = boot;
   try {
-    const open = async (schema: string, migrations: Migrations) => {
-      const database = await openModuleDatabase<unknown>(schema, databaseFor(settings, schema));
-      databases.push(database);
-      const applied = await migrateModule(database.db, schema, migrations);
-      if (applied.length) logger.info({ module: schema, applied }, 'migrations applied');
-      return database;
-    };
-
-    const router = new CallRouter();
-    const modules = new Map<string, ModuleRuntime>();
-    // Opened together: each embedded database takes a second or two to start.
-    const opened = await Promise.all(
-      hosted.map(async (definition) => {
-        const database = await open(definition.name, definition.migrations);
-        // The framework's own tables (outbox, inbox; sagas, idempotency keys), in their own migration histories.
-        await migrateModule(database.db, definition.name, eventTableMigrations, EVENT_TABLES_MIGRATION_TABLE);
-        await migrateModule(database.db, definition.name, sagaTableMigrations, SAGA_MIGRATION_TABLE);
-        return { definition, database };
-      }),
-    );
-    for (const { definition, database } of opened) {
-      const runtime = new ModuleRuntime(definition, database.db, logger, tracer, router);
-      modules.set(definition.name, runtime);
-      router.register(definition.name, new InProcessTransport(runtime));
-    }
-    const multiService = Object.keys(topology.services).length > 1;
-    // Loaded only where used (here and below): a monolith never pays for undici, ioredis or a broker client at start.
-    const remote = multiService ? await (await import('./remote-calls.ts')).wireRemoteCalls(app, topology, name, settings, router, tracer) : undefined;
-
-    const eventTransport = await chooseEventTransport({ app, topology, service: name, settings, multiService, remote, logger });
-    const events = await startEventRuntime(
-      hosted.map((definition) => ({ runtime: modules.get(definition.name) as ModuleRuntime, subscriptions: definition.subscriptions })),
-      eventTransport,
-      logger,
-    );
-    closers.push(() => events.stop());
-    for (const definition of hosted.filter((d) => d.sagas.length > 0)) {
-      const runtime = modules.get(definition.name) as ModuleRuntime;
-      const runner = new SagaRunner(runtime, definition.sagas);
-      runtime.onSagaStarted = () => runner.wake();
-      runner.start(); // resumes sagas left unfinished by a previous run
-      closers.push(() => runner.stop());
-    }
-
-    let draining = false;
-    const isReady = async () => {
-      if (draining) return false;
-      const probes = databases.map((d) => sql`select 1`.execute(d.db).then(() => true, () => false));
-      return (await Promise.all(probes)).every(Boolean);
-    };
-
-    let gateway: Hono<GatewayEnv> | undefined;
-    if (spec.roles?.includes('gateway')) {
-      const sessionsDb = await open(SESSIONS_SCHEMA, sessionMigrations);
-      const key = await loadSigningKey({ name: 'user-tokens', dir: join(settings.dataDir, 'keys'), privateJwk: settings.userTokenKey });
-      const tokens = new UserTokens(key, { issuer: `cleave:${app.name}`, audience: `${app.name}-api`, accessTokenTtlSeconds: settings.accessTokenTtlSeconds });
-      const sessions = new SessionStore(sessionsDb.db as Kysely<SessionsDb>, {
-        refreshTtlSeconds: settings.refreshTokenTtlSeconds,
-        accessTtlSeconds: settings.accessTokenTtlSeconds,
-      });
-      await sessions.loadRecentRevocations();
-      let limiterFactory = options.limiterFactory;
-      if (limiterFactory === undefined && settings.redisUrl) {
-        const limiters = (await import('../gateway/redis-limiter.ts')).redisLimiters(settings.redisUrl, app.name);
-        closers.push(limiters.close);
-        if (!(await limiters.ready())) logger.warn('Redis is not reachable yet: rate limits count per replica until it is');
-        limiterFactory = limiters.factory;
-      }
-      gateway = createGateway({
-        service: name,
-        router,
-        contracts: app.modules.map((m) => m.contract),
-        aggregates: app.gateway.aggregates ?? [],
-        identity: app.gateway.identity,
-        tokens,
-        sessions,
-        jwks: () => [key.publicJwk],
-        rateLimits: app.gateway.rateLimits ?? defaultRateLimits,
-        ...(limiterFactory ? { limiterFactory } : {}),
-        bodyLimitBytes: settings.bodyLimitBytes,
-        requestTimeoutMs: settings.requestTimeoutMs,
-        trustProxy: settings.trustProxy,
-        tracer,
-        logger,
-        isReady,
-        info: { title: `${app.name} API`, version: app.version },
-        apiReference: settings.environment === 'development', // issue 8: interactive API reference
-      });
-    }
-
-    const servers: HttpServer[] = [];
-    let internalUrl: string | undefined;
-    if (remote && options.listen !== false) {
-      const internal = createInternalServer({
-        service: name,
-        hosts: modules,
-        verifier: remote.verifier,
-        mayCall: accessMatrix(app, topology),
-        jwks: () => [remote.key.publicJwk],
-        isReady,
-        maxDeadlineMs: settings.requestTimeoutMs,
-        bodyLimitBytes: settings.bodyLimitBytes,
-        logger,
-        ...(eventTransport.kind === 'http'
-          ? { events: { hostOf: (module: string) => hostOf(topology, module), receive: (batch: readonly EventEnvelope[]) => (eventTransport as HttpEventTransport).receive(batch) } }
-          : {}),
-      });
-      const server = await listen(internal.fetch, internalPort(topology, name, settings.env), settings.host);
-      servers.push(server);
-      internalUrl = server.url;
-    }
-    let publicUrl: string | undefined;
-    if (gateway && options.listen !== false) {
-      const server = await listen(gateway.fetch, settings.port ?? 3000, settings.host);
-      servers.push(server);
-      publicUrl = server.url;
-    }
-    const fetch = gateway ? gateway.fetch : () => new Response('not found', { status: 404 });
+    await assertBoundaries(boot);
+    const opened = await openModuleDatabases(boot);
+    const { router, modules } = wireModules(boot, opened);
+    // The HTTP client (undici) loads only in a multi-service topology.
+    const remote = boot.multiService ? await (await import('./boot/remote-calls.ts')).wireRemoteCalls(boot, router) : undefined;
+    const { events, transport } = await wireEvents(boot, modules, remote);
+    wireSagas(boot, modules);
+    const gateway = await wireGateway(boot, router);
+    const { publicUrl, internalUrl } = await wireListeners(boot, { modules, remote, gateway, transport });
 
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
-        draining = true;
-        await Promise.all(servers.map((server) => server.close()));
-        await Promise.allSettled(closers.map((close) => close()));
-        await router.close();
-        await closeDatabases();
-        await tracer.shutdown();
+        boot.readiness.drain();
+        await closers.closeAll();
         logger.info('stopped');
       })());
-
-    logger.info({ modules: spec.modules, url: publicUrl, internalUrl }, 'service started');
+    const fetch = gateway ? gateway.fetch : () => new Response('not found', { status: 404 });
+    logger.info({ modules: boot.spec.modules, url: publicUrl, internalUrl }, 'service started');
     return { name, url: publicUrl ?? internalUrl, publicUrl, internalUrl, fetch, gateway, modules, events, tracer, logger, stop };
   } catch (err) {
-    await closeDatabases();
+    await closers.closeAll();
     throw err;
-  }
-}
-
-async function assertBoundaries(modules: readonly AnyModule[], hosted: ReadonlySet<string>): Promise<void> {
-  const located = modules.filter((m): m is AnyModule & { dir: string } => m.dir !== undefined);
-  if (!located.some((m) => hosted.has(m.name))) return;
-  // Every module folder is scanned for owners, so imports into remote modules are caught too.
-  const all = await checkBoundaries(located.map((m) => ({ name: m.name, dir: m.dir, dependsOn: m.dependsOn })));
-  const violations = all.filter((v) => hosted.has(v.module));
-  if (violations.length > 0) {
-    throw new Error(`module boundaries are broken:\n  ${violations.map((v) => v.message).join('\n  ')}`);
   }
 }

@@ -1,4 +1,5 @@
 import type { AppDefinition } from './define-app.ts';
+import { configErrors } from '../errors/boot-errors.ts';
 
 export type ServiceRole = 'gateway';
 
@@ -32,17 +33,17 @@ export function validateTopology(app: AppDefinition, topology: Topology): void {
   for (const [service, spec] of Object.entries(topology.services)) {
     for (const module of spec.modules) {
       if (!app.modules.some((m) => m.name === module)) {
-        throw new Error(`topology "${topology.name}": service "${service}" hosts "${module}", which is not a module of app "${app.name}"`);
+        throw configErrors.TOPOLOGY_UNKNOWN_MODULE(`topology "${topology.name}": service "${service}" hosts "${module}", which is not a module of app "${app.name}"`);
       }
       const other = placed.get(module);
-      if (other) throw new Error(`topology "${topology.name}": module "${module}" is hosted by both "${other}" and "${service}"`);
+      if (other) throw configErrors.TOPOLOGY_MODULE_TWICE(`topology "${topology.name}": module "${module}" is hosted by both "${other}" and "${service}"`);
       placed.set(module, service);
     }
   }
   const unplaced = app.modules.filter((m) => !placed.has(m.name)).map((m) => m.name);
-  if (unplaced.length) throw new Error(`topology "${topology.name}": no service hosts ${unplaced.join(', ')}`);
+  if (unplaced.length) throw configErrors.TOPOLOGY_MODULE_UNPLACED(`topology "${topology.name}": no service hosts ${unplaced.join(', ')}`);
   const gateways = Object.entries(topology.services).filter(([, s]) => s.roles?.includes('gateway'));
-  if (gateways.length === 0) throw new Error(`topology "${topology.name}": no service has the gateway role`);
+  if (gateways.length === 0) throw configErrors.TOPOLOGY_NO_GATEWAY(`topology "${topology.name}": no service has the gateway role`);
 }
 
 /** The service that hosts a module. */

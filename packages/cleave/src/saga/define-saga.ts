@@ -1,7 +1,8 @@
 import type { z } from 'zod';
-import type { ModuleTransaction } from '../events/subscription.ts';
+import type { ModuleTransaction } from '../module/module-transaction.ts';
 import type { AnyOperation, OperationInput, OperationOutput } from '../module/contract.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { configErrors } from '../errors/boot-errors.ts';
 
 /** What a step's action or compensation gets: the saga's input, earlier results, and calls. */
 export interface SagaStepContext<I> {
@@ -64,8 +65,8 @@ export type AnySaga = SagaDefinition<any>;
  */
 export function defineSaga<S extends z.ZodType>(name: string, spec: SagaSpec<S>): SagaDefinition<S> {
   const names = spec.steps.map((s) => s.name);
-  if (names.length === 0) throw new Error(`saga "${name}" has no steps`);
+  if (names.length === 0) throw configErrors.SAGA_NO_STEPS(`saga "${name}" has no steps`);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice) throw new Error(`saga "${name}" has two steps named "${twice}"`);
+  if (twice) throw configErrors.SAGA_STEP_TWICE(`saga "${name}" has two steps named "${twice}"`);
   return Object.freeze({ ...spec, name });
 }

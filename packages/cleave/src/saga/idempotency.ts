@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { CleaveError } from '../errors/cleave-error.ts';
-import type { ModuleTransaction } from '../events/subscription.ts';
+import type { ModuleTransaction } from '../module/module-transaction.ts';
 import type { SagaTables } from './saga-tables.ts';
 
 interface StoredError {

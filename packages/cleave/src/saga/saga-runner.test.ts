@@ -329,10 +329,10 @@ describe('SagaRunner: the happy path', () => {
     expect(trail()).toEqual([`doA ${id}:a`, `doB ${id}:b`, `doC ${id}:c`]);
   });
 
-  it('runs in the background with start()/stop(), nudged by onSagaStarted after the commit', async () => {
+  it('runs in the background with start()/stop(), nudged by onCommitted after the commit', async () => {
     const app = build();
     const runner = app.runner({ idleMs: 60_000 }); // only the nudge can wake it quickly
-    app.runtime.onSagaStarted = () => runner.wake();
+    app.runtime.onCommitted(() => runner.wake());
     runner.start();
     try {
       await sleep(20); // let the first (empty) pass go to sleep
@@ -560,7 +560,7 @@ describe('SagaRunner: a step failing transiently (5xx, timeout) — it may have 
     script.doB = ['hang']; // the first saga's b: answers only at its deadline (1 s)
     const app = build({ timeoutB: 1_000 });
     const runner = app.runner({ idleMs: 20 });
-    app.runtime.onSagaStarted = () => runner.wake();
+    app.runtime.onCommitted(() => runner.wake());
     const slow = await app.start();
     runner.start();
     try {
@@ -739,7 +739,7 @@ describe('startSaga', () => {
   it('records the saga with its steps in the owner transaction and nudges the runner after the commit', async () => {
     const app = build();
     const nudges: string[] = [];
-    app.runtime.onSagaStarted = () => nudges.push('nudged');
+    app.runtime.onCommitted((effects) => effects.sagas > 0 && nudges.push('nudged'));
     const id = await app.runtime.transaction(newTraceContext(), async (tx) => {
       const started = await tx.startSaga(app.saga, { orderId: 'o-1' });
       expect(nudges).toEqual([]); // not before the commit
@@ -765,7 +765,7 @@ describe('startSaga', () => {
   it('rolls back with its transaction: no saga, no steps, no nudge', async () => {
     const app = build();
     const nudges: string[] = [];
-    app.runtime.onSagaStarted = () => nudges.push('nudged');
+    app.runtime.onCommitted((effects) => effects.sagas > 0 && nudges.push('nudged'));
     await expect(
       app.runtime.transaction(newTraceContext(), async (tx) => {
         await tx.startSaga(app.saga, { orderId: 'o-3' });

@@ -4,11 +4,12 @@ import { sql } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { CleaveError } from '../errors/cleave-error.ts';
 import { errors } from '../errors/framework-errors.ts';
-import { IDLE_POLL_MS, WakeableLoop } from '../events/wakeable-loop.ts';
-import type { PassResult } from '../events/wakeable-loop.ts';
+import { IDLE_POLL_MS, WakeableLoop } from '../util/wakeable-loop.ts';
+import type { PassResult } from '../util/wakeable-loop.ts';
 import type { AnyOperation } from '../module/contract.ts';
-import type { ModuleRuntime, TransactionEffects } from '../runtime/module-runtime.ts';
-import { withDeadline } from '../runtime/with-deadline.ts';
+import type { ModuleHost } from '../module/module-host.ts';
+import { noEffects } from '../module/module-transaction.ts';
+import { withDeadline } from '../util/with-deadline.ts';
 import { newTraceContext } from '../telemetry/trace-context.ts';
 import type { AnySaga, SagaStep, SagaStepContext } from './define-saga.ts';
 import type { SagaTables } from './saga-tables.ts';
@@ -37,7 +38,7 @@ export class SagaRunner extends WakeableLoop {
   readonly #sagas: ReadonlyMap<string, AnySaga>;
 
   constructor(
-    private readonly runtime: ModuleRuntime,
+    private readonly runtime: ModuleHost,
     sagas: readonly AnySaga[],
     private readonly options: SagaRunnerOptions = {},
   ) {
@@ -231,7 +232,7 @@ export class SagaRunner extends WakeableLoop {
         const span = runtime.tracer.startSpan(`saga ${row.name}.${step.name}${compensating ? ' (compensate)' : ''}`, trace, 'internal', { 'cleave.saga_id': row.id });
         try {
           const deadline = Date.now() + (step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS);
-          const call = runtime.router.dispatch(op, input, { trace: span.trace, user: undefined, caller: runtime.name, deadline, idempotencyKey: key });
+          const call = runtime.dispatch(op, input, { trace: span.trace, user: undefined, caller: runtime.name, deadline, idempotencyKey: key });
           const output = await withDeadline(call, deadline, `${row.name}.${step.name}`);
           span.end();
           return output;
@@ -278,7 +279,7 @@ export class SagaRunner extends WakeableLoop {
   }
 
   async #finish(saga: AnySaga, row: SagaRow, status: 'completed' | 'failed'): Promise<void> {
-    const effects: TransactionEffects = { published: [], sagas: 0 };
+    const effects = noEffects();
     const results = status === 'completed' ? await this.#results(row.id) : {};
     await this.#db.transaction().execute(async (trx) => {
       // Claimed first, conditionally: a runner that lost the saga must not run the hooks.

@@ -1,5 +1,5 @@
 import type { AnyOperation } from '../module/contract.ts';
-import type { RequestContext } from '../module/request-context.ts';
+import type { CallOptions, RequestContext } from '../module/request-context.ts';
 
 /**
  * How a call reaches the service hosting the callee. The in-process transport is a
@@ -16,4 +16,14 @@ export interface CallTransport {
 /** The callee side, as a transport sees it: something that can run one operation by name. */
 export interface OperationHost {
   handle(operation: string, input: unknown, ctx: RequestContext): Promise<unknown>;
+}
+
+/**
+ * Where the gateway sends calls: to whichever transport reaches the callee's module.
+ * The runtime's `CallRouter` implements it; the gateway depends on this port only.
+ */
+export interface CallDispatcher {
+  dispatch(op: AnyOperation, input: unknown, ctx: RequestContext): Promise<unknown>;
+  /** A call on behalf of `parent` (an aggregate's): trace, user and deadline inherited. */
+  callFrom(parent: RequestContext, caller: string, op: AnyOperation, input: unknown, options?: CallOptions): Promise<unknown>;
 }

@@ -8,7 +8,8 @@ import type { RequestContext } from '../module/request-context.ts';
 import { formatTraceparent } from '../telemetry/trace-context.ts';
 import type { Tracer } from '../telemetry/tracer.ts';
 import type { CallTransport } from './call-transport.ts';
-import { callPath, errorFromProblem, headers } from './http-protocol.ts';
+import { errorFromProblem } from '../errors/problem.ts';
+import { callPath, headers } from '../http/http-protocol.ts';
 import { TargetPolicies, TransportFailure } from './resilience.ts';
 import type { ResilienceOptions } from './resilience.ts';
 

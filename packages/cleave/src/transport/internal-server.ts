@@ -1,18 +1,17 @@
 import { Hono } from 'hono';
-import { bodySizeLimit } from '../gateway/body-size-limit.ts';
+import { bodySizeLimit } from '../http/body-size-limit.ts';
 import type { JWK } from 'jose';
 import { z } from 'zod';
 import { validationFailed } from '../errors/validation.ts';
 import type { EventEnvelope } from '../events/event-envelope.ts';
-import { EVENTS_PATH } from '../events/transports/http-transport.ts';
 import type { ServiceTokenVerifier } from '../auth/service-tokens.ts';
 import { errors } from '../errors/framework-errors.ts';
-import { asCleaveError, PROBLEM_CONTENT_TYPE, problemBody } from '../gateway/problem.ts';
+import { asCleaveError, PROBLEM_CONTENT_TYPE, problemBody } from '../errors/problem.ts';
 import type { RequestContext } from '../module/request-context.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { newTraceContext, parseTraceparent } from '../telemetry/trace-context.ts';
 import type { OperationHost } from './call-transport.ts';
-import { CALL_PATH_PREFIX, headers, SERVICE_INFO_PATH, SERVICE_JWKS_PATH } from './http-protocol.ts';
+import { CALL_PATH_PREFIX, EVENTS_PATH, headers, SERVICE_INFO_PATH, SERVICE_JWKS_PATH } from '../http/http-protocol.ts';
 
 export interface InternalServerOptions {
   readonly service: string;

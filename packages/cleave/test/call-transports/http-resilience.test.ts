@@ -10,7 +10,7 @@ import type { CleaveError } from '../../src/errors/cleave-error.ts';
 import { errors } from '../../src/errors/framework-errors.ts';
 import { listen } from '../../src/runtime/http-server.ts';
 import type { HttpServer } from '../../src/runtime/http-server.ts';
-import { callPath } from '../../src/transport/http-protocol.ts';
+import { callPath } from '../../src/http/http-protocol.ts';
 import type { ResilienceOptions } from '../../src/transport/resilience.ts';
 import { rejectionOf } from './conformance.ts';
 import { CALLEE_SERVICE, CALLER_SERVICE, callerKey, HOST, httpCaller, keyResolver, KeyResolverStats, startEchoService } from './http-wiring.ts';

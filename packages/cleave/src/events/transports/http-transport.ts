@@ -1,11 +1,10 @@
 import { Pool } from 'undici';
 import type { ServiceTokenIssuer } from '../../auth/service-tokens.ts';
-import { errorFromProblem } from '../../transport/http-protocol.ts';
+import { errorFromProblem } from '../../errors/problem.ts';
+import { EVENTS_PATH } from '../../http/http-protocol.ts';
 import type { EventEnvelope } from '../event-envelope.ts';
 import type { EventTransport, InboxSink } from '../event-transport.ts';
 import { LocalSubscribers } from './local-subscribers.ts';
-
-export const EVENTS_PATH = '/_cleave/events';
 
 export interface HttpEventTransportOptions {
   readonly service: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CleaveError } from '../errors/cleave-error.ts';
-import { errors } from '../errors/framework-errors.ts';
+import { CleaveError } from './cleave-error.ts';
+import { errors } from './framework-errors.ts';
 import { asCleaveError, problemBody, toProblem } from './problem.ts';
 
 describe('toProblem', () => {

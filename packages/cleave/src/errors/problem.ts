@@ -1,5 +1,10 @@
-import { CleaveError } from '../errors/cleave-error.ts';
-import { errors } from '../errors/framework-errors.ts';
+import { CleaveError } from './cleave-error.ts';
+import { errors } from './framework-errors.ts';
+
+/*
+ * Errors and RFC 9457 problem details, both directions: `toProblem` at every edge (the
+ * gateway, the internal listener), `errorFromProblem` where a caller reads one back.
+ */
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -45,4 +50,21 @@ export function toProblem(err: CleaveError, traceId: string, instance?: string):
 
 export function problemBody(err: CleaveError, traceId: string, instance?: string): string {
   return JSON.stringify(toProblem(err, traceId, instance));
+}
+
+/** Rebuilds the callee's typed error from its problem details, so callers match on `code`. */
+export function errorFromProblem(status: number, body: unknown): CleaveError {
+  if (body && typeof body === 'object' && typeof (body as { code?: unknown }).code === 'string') {
+    const { code, title, detail, type: _type, status: _status, instance: _instance, traceId: _traceId, details: clashing, ...extensions } = body as Record<string, unknown>;
+    // The inverse of toProblem: extension members plus the clashing keys it nested.
+    const details = { ...extensions, ...(clashing && typeof clashing === 'object' ? (clashing as Record<string, unknown>) : {}) };
+    return new CleaveError({
+      code: code as string,
+      status,
+      title: typeof title === 'string' ? title : 'Error',
+      detail: typeof detail === 'string' ? detail : undefined,
+      details: Object.keys(details).length ? details : undefined,
+    });
+  }
+  return errors.DEPENDENCY_UNAVAILABLE(`the service answered ${status} without problem details`);
 }

@@ -1,18 +1,15 @@
 import { join } from 'node:path';
 import { createRemoteJWKSet } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
-import { ServiceTokenIssuer, ServiceTokenVerifier } from '../auth/service-tokens.ts';
-import { loadSigningKey } from '../auth/signing-key.ts';
-import type { SigningKey } from '../auth/signing-key.ts';
-import type { Tracer } from '../telemetry/tracer.ts';
-import { SERVICE_JWKS_PATH } from '../transport/http-protocol.ts';
-import { HttpTransport } from '../transport/http-transport.ts';
-import type { CallRouter } from './call-router.ts';
-import type { AppDefinition } from './define-app.ts';
-import { serviceUrl } from './service-directory.ts';
-import type { ServiceSettings } from './settings.ts';
-import { hostOf } from './topology.ts';
-import type { Topology } from './topology.ts';
+import { ServiceTokenIssuer, ServiceTokenVerifier } from '../../auth/service-tokens.ts';
+import { loadSigningKey } from '../../auth/signing-key.ts';
+import type { SigningKey } from '../../auth/signing-key.ts';
+import { SERVICE_JWKS_PATH } from '../../http/http-protocol.ts';
+import { HttpTransport } from '../../transport/http-transport.ts';
+import type { CallRouter } from '../call-router.ts';
+import { serviceUrl } from '../service-directory.ts';
+import { hostOf } from '../topology.ts';
+import type { ServiceBoot } from './service-boot.ts';
 
 export interface RemoteCalls {
   readonly key: SigningKey;
@@ -23,16 +20,11 @@ export interface RemoteCalls {
 /**
  * Wires this service to the others of a multi-service topology: its service key, an
  * HTTP transport per remote service for the modules hosted there, and a verifier that
- * checks callers' tokens against the key sets they publish.
+ * checks callers' tokens against the key sets they publish. Nothing in a one-service topology.
  */
-export async function wireRemoteCalls(
-  app: AppDefinition,
-  topology: Topology,
-  service: string,
-  settings: ServiceSettings,
-  router: CallRouter,
-  tracer: Tracer,
-): Promise<RemoteCalls> {
+export async function wireRemoteCalls(boot: ServiceBoot, router: CallRouter): Promise<RemoteCalls | undefined> {
+  if (!boot.multiService) return undefined;
+  const { app, topology, name: service, settings, tracer } = boot;
   const key = await loadSigningKey({ name: `service-${service}`, dir: join(settings.dataDir, 'keys'), privateJwk: settings.serviceKey });
   const issuer = new ServiceTokenIssuer(service, key);
   const transports = new Map<string, HttpTransport>();

@@ -1,0 +1,24 @@
+import { InProcessTransport } from '../../transport/in-process.ts';
+import { CallRouter } from '../call-router.ts';
+import { ModuleRuntime } from '../module-runtime.ts';
+import type { OpenedModule } from './module-databases.ts';
+import type { ServiceBoot } from './service-boot.ts';
+
+export interface WiredModules {
+  readonly router: CallRouter;
+  readonly modules: ReadonlyMap<string, ModuleRuntime>;
+}
+
+/** One ModuleRuntime per hosted module, reachable in process through the call router. */
+export function wireModules(boot: ServiceBoot, opened: readonly OpenedModule[]): WiredModules {
+  const router = new CallRouter();
+  // Closes the transports registered later too (HTTP pools to other services).
+  boot.closers.add('call router', () => router.close());
+  const modules = new Map<string, ModuleRuntime>();
+  for (const { definition, database } of opened) {
+    const runtime = new ModuleRuntime(definition, database.db, boot.logger, boot.tracer, router);
+    modules.set(definition.name, runtime);
+    router.register(definition.name, new InProcessTransport(runtime));
+  }
+  return { router, modules };
+}
