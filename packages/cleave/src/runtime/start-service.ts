@@ -1,11 +1,5 @@
-import { join } from 'node:path';
 import type { Hono } from 'hono';
 import { sql } from 'kysely';
-import type { Kysely } from 'kysely';
-import { loadSigningKey } from '../auth/signing-key.ts';
-import { SESSIONS_SCHEMA, sessionMigrations, SessionStore } from '../auth/session-store.ts';
-import type { SessionsDb } from '../auth/session-store.ts';
-import { UserTokens } from '../auth/user-tokens.ts';
 import { checkBoundaries } from '../check/boundaries.ts';
 import { migrateModule } from '../data/migrations.ts';
 import type { Migrations } from '../data/migrations.ts';
@@ -37,6 +31,7 @@ import { accessMatrix } from './service-access.ts';
 import { internalPort } from './service-directory.ts';
 import type { HttpServer } from './http-server.ts';
 import { ModuleRuntime } from './module-runtime.ts';
+import { openSessionAuth } from './open-session-auth.ts'; // issue 8
 import { databaseFor } from './settings.ts';
 import type { ServiceSettings } from './settings.ts';
 import { hostOf, validateTopology } from './topology.ts';
@@ -149,14 +144,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
 
     let gateway: Hono<GatewayEnv> | undefined;
     if (spec.roles?.includes('gateway')) {
-      const sessionsDb = await open(SESSIONS_SCHEMA, sessionMigrations);
-      const key = await loadSigningKey({ name: 'user-tokens', dir: join(settings.dataDir, 'keys'), privateJwk: settings.userTokenKey });
-      const tokens = new UserTokens(key, { issuer: `cleave:${app.name}`, audience: `${app.name}-api`, accessTokenTtlSeconds: settings.accessTokenTtlSeconds });
-      const sessions = new SessionStore(sessionsDb.db as Kysely<SessionsDb>, {
-        refreshTtlSeconds: settings.refreshTokenTtlSeconds,
-        accessTtlSeconds: settings.accessTokenTtlSeconds,
-      });
-      await sessions.loadRecentRevocations();
+      const sessionAuth = await openSessionAuth(app, settings, open); // issue 8: sessions only with gateway.identity
       let limiterFactory = options.limiterFactory;
       if (limiterFactory === undefined && settings.redisUrl) {
         const limiters = redisLimiters(settings.redisUrl, app.name);
@@ -169,10 +157,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         router,
         contracts: app.modules.map((m) => m.contract),
         aggregates: app.gateway.aggregates ?? [],
-        identity: app.gateway.identity,
-        tokens,
-        sessions,
-        jwks: () => [key.publicJwk],
+        sessionAuth, // issue 8
+        authenticate: app.gateway.authenticate, // issue 8
         rateLimits: app.gateway.rateLimits ?? defaultRateLimits,
         ...(limiterFactory ? { limiterFactory } : {}),
         bodyLimitBytes: settings.bodyLimitBytes,
