@@ -62,6 +62,7 @@ try {
   log('npm install (in the new app, from the registry)');
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, env: userEnv });
   checkEngines(app);
+  await initFromInstalledPackage(app, join(work, 'again'));
 
   log(`npm test on Node ${process.version} (tsc --noEmit with strict flags, then node:test)`);
   run('npm', ['test'], { cwd: app, env: userEnv });
@@ -146,6 +147,14 @@ function checkEngines(app) {
   const refused = [...seen.values()].filter((m) => m.engines?.node && !semver.satisfies(MIN_NODE, m.engines.node, { includePrerelease: true }));
   if (refused.length) fail(`runtime dependencies that refuse Node ${MIN_NODE}:\n  ${refused.map((m) => `${m.name}@${m.version}: engines.node ${m.engines.node}`).join('\n  ')}`);
   log(`engines: all ${seen.size} runtime packages admit Node ${MIN_NODE}`);
+}
+
+/** `npx @cleavejs/core init` as a user runs it: the installed package carries its template. */
+async function initFromInstalledPackage(app, dir) {
+  run(process.execPath, [join(app, 'node_modules/@cleavejs/core/bin/cleave.mjs'), 'init', dir], { stdio: 'ignore' });
+  const files = (root) => readdirSync(root, { recursive: true }).filter((f) => !/^(node_modules|package-lock|\.data)/.test(f)).sort().join('\n');
+  if (files(dir) !== files(app)) fail(`cleave init from the installed package wrote other files:\n${files(dir)}`);
+  log('cleave init from the installed package writes the same app');
 }
 
 /** Node's lookup: node_modules/<name> in this folder, then each parent up to the app. */
