@@ -20,6 +20,9 @@ export type { ModuleContext } from './module/module-context.ts';
 export type { AuthenticatedUser, CallOptions, RequestContext } from './module/request-context.ts';
 
 export type { Migration, Migrations } from './data/migrations.ts';
+// The query builder modules write with, so an app uses the framework's own version of it.
+export { sql } from 'kysely';
+export type { ColumnType, Generated, Insertable, Kysely, Selectable, Updateable } from 'kysely';
 export { hashPassword, verifyPassword, burnPasswordCheck } from './auth/password.ts';
 
 export { defineAggregate } from './gateway/aggregate.ts';
@@ -29,7 +32,8 @@ export { defaultRateLimits } from './gateway/rate-limit.ts';
 export type { RateLimitPolicy } from './gateway/rate-limit.ts';
 
 export { defineApp } from './runtime/define-app.ts';
-export type { AppDefinition, GatewaySpec } from './runtime/define-app.ts';
+export type { AppDefinition, AppSpec, GatewaySpec } from './runtime/define-app.ts';
+export type { Authenticate } from './gateway/user-auth.ts';
 export { defineTopology } from './runtime/topology.ts';
 export type { ServiceSpec, Topology } from './runtime/topology.ts';
 export { defineConfig } from './runtime/define-config.ts';

@@ -15,7 +15,6 @@ const gate = new Promise<void>((resolve) => (release = resolve));
 const slow = defineContract('slow', {
   operations: {
     wait: operation({ input: z.object({}), output: z.object({ done: z.boolean() }), http: { method: 'GET', path: '/wait', auth: 'public' } }),
-    identity: operation({ input: z.object({}), output: z.object({ id: z.string() }) }),
   },
 });
 const slowModule = defineModule(slow, {
@@ -25,12 +24,9 @@ const slowModule = defineModule(slow, {
       await gate;
       return { done: true };
     },
-    async identity() {
-      return { id: 'nobody' };
-    },
   },
 });
-const app = defineApp({ name: 'shutdown', version: '0', modules: [slowModule], gateway: { identity: { signup: slow.identity, login: slow.identity } } });
+const app = defineApp({ name: 'shutdown', version: '0', modules: [slowModule] });
 const topology = defineTopology({ name: 'one', services: { one: { modules: ['slow'], roles: ['gateway'] } } });
 
 const dataDir = await mkdtemp(join(tmpdir(), 'cleave-shutdown-'));

@@ -1,11 +1,14 @@
 import { Command } from 'commander';
 import { registerCheck } from './commands/check.ts';
 import { registerEvents } from './commands/events.ts';
+import { registerInit } from './commands/init.ts';
 import { registerSaga } from './commands/saga.ts';
 import { registerStart } from './commands/start.ts';
+import { frameworkPackage } from './framework-package.ts';
 
 const program = new Command('cleave')
   .description('Cleave: a modular monolith that splits into services by configuration')
+  .version(frameworkPackage().version, '-v, --version', 'print the version of @cleavejs/core')
   .option('-c, --config <file>', 'project config', 'cleave.config.ts')
   .showHelpAfterError();
 
@@ -13,6 +16,7 @@ registerStart(program);
 registerCheck(program);
 registerEvents(program);
 registerSaga(program);
+registerInit(program);
 
 try {
   await program.parseAsync();

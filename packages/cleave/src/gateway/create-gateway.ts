@@ -1,9 +1,6 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import type { JWK } from 'jose';
 import { z } from 'zod';
-import type { SessionStore } from '../auth/session-store.ts';
-import type { UserTokens } from '../auth/user-tokens.ts';
 import { errors } from '../errors/framework-errors.ts';
 import { validationFailed } from '../errors/validation.ts';
 import type { AnyContract, AnyOperation } from '../module/contract.ts';
@@ -13,9 +10,7 @@ import { newTraceContext, parseTraceparent } from '../telemetry/trace-context.ts
 import type { Tracer } from '../telemetry/tracer.ts';
 import type { AggregateContext, AnyAggregate } from './aggregate.ts';
 import { mountAuthRoutes, RefreshInput, TokenPair } from './auth-routes.ts';
-import type { IdentityOperations } from './auth-routes.ts';
 import { mountApiReference } from './api-reference.ts';
-import { authenticate } from './authenticate.ts';
 import { bodySizeLimit } from '../http/body-size-limit.ts';
 import { clientIp } from './client-ip.ts';
 import type { GatewayEnv } from './gateway-env.ts';
@@ -27,6 +22,8 @@ import { rateLimit } from './rate-limit.ts';
 import type { LimiterFactory, RateLimitPolicy } from './rate-limit.ts';
 import { gatewayRequestContext } from './request-context.ts';
 import { readRequestInput } from './request-input.ts';
+import { userAuthentication } from './user-auth.ts';
+import type { Authenticate, SessionAuth } from './user-auth.ts';
 
 export interface GatewayOptions {
   readonly service: string;
@@ -34,10 +31,10 @@ export interface GatewayOptions {
   /** Contracts of every module in the topology; their exposed operations become routes. */
   readonly contracts: readonly AnyContract[];
   readonly aggregates: readonly AnyAggregate[];
-  readonly identity: IdentityOperations;
-  readonly tokens: UserTokens;
-  readonly sessions: SessionStore;
-  readonly jwks: () => readonly JWK[];
+  /** Cleave's sessions (auth routes, access tokens, JWKS); absent: no auth routes. */
+  readonly sessionAuth?: SessionAuth | undefined;
+  /** The app's own way to establish the user, when it has no `sessionAuth`. */
+  readonly authenticate?: Authenticate | undefined;
   readonly rateLimits: readonly RateLimitPolicy[];
   readonly limiterFactory?: LimiterFactory;
   readonly bodyLimitBytes: number;
@@ -91,16 +88,17 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => ((await options.isReady()) ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503)));
-  app.get('/.well-known/jwks.json', (c) => c.json({ keys: options.jwks() }));
+  const sessionAuth = options.sessionAuth;
+  if (sessionAuth) app.get('/.well-known/jwks.json', (c) => c.json({ keys: sessionAuth.jwks() }));
 
   app.use(`${API_PREFIX}/*`, bodySizeLimit(options.bodyLimitBytes, () => errors.PAYLOAD_TOO_LARGE(`the body exceeds ${options.bodyLimitBytes} bytes`, { limitBytes: options.bodyLimitBytes })));
   app.use(`${API_PREFIX}/*`, rateLimit(options.rateLimits.filter((p) => p.key === 'ip'), options.limiterFactory));
-  app.use(`${API_PREFIX}/*`, authenticate(options.tokens, options.sessions));
+  app.use(`${API_PREFIX}/*`, userAuthentication(sessionAuth, options.authenticate));
   app.use(`${API_PREFIX}/*`, rateLimit(options.rateLimits.filter((p) => p.key === 'user'), options.limiterFactory));
 
-  const identityContract = options.contracts.find((c) => c.$name === options.identity.signup.module);
-  const routes: PublicRoute[] = [...authRouteDocs(options.identity, identityContract ? routeErrors(identityContract) : [])];
-  mountAuthRoutes(app, { ...options, context });
+  const identityContract = sessionAuth && options.contracts.find((c) => c.$name === sessionAuth.identity.signup.module);
+  const routes: PublicRoute[] = sessionAuth ? authRouteDocs(sessionAuth.identity, identityContract ? routeErrors(identityContract) : []) : [];
+  if (sessionAuth) mountAuthRoutes(app, { ...sessionAuth, router: options.router, context });
 
   for (const contract of options.contracts) {
     for (const op of Object.values(contract.$operations) as AnyOperation[]) {
@@ -163,7 +161,7 @@ function respond(c: Context<GatewayEnv>, status: number, output: unknown): Respo
   return c.json(output as object, status as 200);
 }
 
-function authRouteDocs(identity: IdentityOperations, identityErrors: readonly RouteError[]): PublicRoute[] {
+function authRouteDocs(identity: SessionAuth['identity'], identityErrors: readonly RouteError[]): PublicRoute[] {
   const session = (user: z.ZodType) => z.object({ user, ...TokenPair.shape });
   const unauthenticated: RouteError = { code: errors.UNAUTHENTICATED.code, status: 401, title: 'Wrong credentials, or a spent or unknown refresh token' };
   const route = (name: string, input: z.ZodType, output: z.ZodType | undefined, status: number, summary: string, routeErrors: readonly RouteError[]): PublicRoute => ({

@@ -1,33 +1,50 @@
 import type { AnyAggregate } from '../gateway/aggregate.ts';
 import type { IdentityOperations } from '../gateway/auth-routes.ts';
 import type { RateLimitPolicy } from '../gateway/rate-limit.ts';
+import type { Authenticate } from '../gateway/user-auth.ts';
+import type { AnyOperation } from '../module/contract.ts';
 import type { AnyModule } from '../module/define-module.ts';
 import { configErrors } from '../errors/boot-errors.ts';
+import { appSchema, assertShape } from './definition-schemas.ts';
 
+/**
+ * The public edge. Who the user is comes from one of: `identity` (Cleave's sessions:
+ * signup/login/refresh/logout routes, EdDSA access tokens, JWKS), `authenticate` (yours),
+ * or neither (public routes only).
+ */
 export interface GatewaySpec {
   /** The identity module's operations behind signup and login. */
-  readonly identity: IdentityOperations;
+  readonly identity?: IdentityOperations;
+  readonly authenticate?: Authenticate;
   readonly aggregates?: readonly AnyAggregate[];
   /** Replaces the default policies (600/min per IP, 1200/min per user, 20/min per IP on auth). */
   readonly rateLimits?: readonly RateLimitPolicy[];
 }
 
-/** An application: every module it has, and its public edge. Topologies place the modules. */
-export interface AppDefinition {
+/** What `defineApp` takes. Without `gateway`, exposed operations are served, public ones only. */
+export interface AppSpec {
   readonly name: string;
   readonly version: string;
   readonly modules: readonly AnyModule[];
+  readonly gateway?: GatewaySpec;
+}
+
+/** An application: every module it has, and its public edge. Topologies place the modules. */
+export interface AppDefinition extends AppSpec {
   readonly gateway: GatewaySpec;
 }
 
 /**
- * Declares an application. Checks what can be checked without running anything:
- * module names are unique and every `dependsOn` names a module of the app.
+ * Declares an application. Checks what can be checked without running anything: the
+ * shape of every field, module names are unique, every `dependsOn` names a module of the
+ * app, and a route that needs a user has a gateway that can establish one.
  *
  * @example
  * export const app = defineApp({ name: 'saas', version: '1.0.0', modules: [usersModule, postsModule], gateway: { identity } });
  */
-export function defineApp(spec: AppDefinition): AppDefinition {
+export function defineApp(spec: AppSpec): AppDefinition {
+  assertShape('defineApp', appSchema, spec);
+  const gateway = spec.gateway ?? {};
   const names = new Set<string>();
   for (const module of spec.modules) {
     if (names.has(module.name)) throw configErrors.MODULE_TWICE(`app "${spec.name}": module "${module.name}" is listed twice`);
@@ -38,10 +55,26 @@ export function defineApp(spec: AppDefinition): AppDefinition {
       if (!names.has(dep)) throw configErrors.UNKNOWN_DEPENDENCY(`module "${module.name}" depends on "${dep}", which is not a module of app "${spec.name}"`);
     }
   }
-  for (const aggregate of spec.gateway.aggregates ?? []) {
+  for (const aggregate of gateway.aggregates ?? []) {
     for (const dep of aggregate.dependsOn) {
       if (!names.has(dep.$name)) throw configErrors.UNKNOWN_DEPENDENCY(`aggregate "${aggregate.name}" depends on "${dep.$name}", which is not a module of app "${spec.name}"`);
     }
   }
-  return Object.freeze(spec);
+  if (gateway.identity === undefined && gateway.authenticate === undefined) assertPublicOnly(spec, gateway);
+  return Object.freeze({ ...spec, gateway });
+}
+
+/** Without a way to establish users, a route that needs one could only ever answer 401. */
+function assertPublicOnly(spec: AppSpec, gateway: GatewaySpec): void {
+  const routes = [
+    ...spec.modules.flatMap((m) => (Object.values(m.contract.$operations) as AnyOperation[]).map((op) => ({ id: op.id, http: op.http }))),
+    ...(gateway.aggregates ?? []).map((a) => ({ id: `aggregate ${a.name}`, http: a.http })),
+  ];
+  const needUser = routes.filter((r) => r.http && (r.http.auth ?? 'user') === 'user').map((r) => r.id);
+  if (needUser.length > 0) {
+    throw new Error(
+      `app "${spec.name}": ${needUser.join(', ')} need a signed-in user (http.auth defaults to 'user') but the gateway has no ` +
+        `identity or authenticate; mark them auth: 'public' or give gateway.identity / gateway.authenticate`,
+    );
+  }
 }

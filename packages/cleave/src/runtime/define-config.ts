@@ -1,4 +1,6 @@
 import type { AppDefinition } from './define-app.ts';
+import { assertShape, configSchema } from './definition-schemas.ts';
+import { validateTopology } from './topology.ts';
 import type { Topology } from './topology.ts';
 
 /** What `cleave.config.ts` exports: the app and the topologies it can run as. */
@@ -10,11 +12,14 @@ export interface CleaveConfig {
 }
 
 /**
- * Declares the project for the `cleave` command.
+ * Declares the project for the `cleave` command. Checks that every topology places every
+ * module of the app exactly once and has a gateway, so `cleave start` cannot fail on it later.
  *
  * @example
  * export default defineConfig({ app, topologies: { monolith, split } });
  */
 export function defineConfig(config: CleaveConfig): CleaveConfig {
+  assertShape('defineConfig', configSchema, config);
+  for (const topology of Object.values(config.topologies)) validateTopology(config.app, topology);
   return config;
 }

@@ -19,8 +19,8 @@ export function callableModules(app: AppDefinition, topology: Topology, service:
       if ((Object.values(module.contract.$operations) as AnyOperation[]).some((op) => op.http)) allowed.add(module.name);
     }
     for (const aggregate of app.gateway.aggregates ?? []) for (const dep of aggregate.dependsOn) allowed.add(dep.$name);
-    allowed.add(app.gateway.identity.signup.module);
-    allowed.add(app.gateway.identity.login.module);
+    const identity = app.gateway.identity;
+    if (identity) for (const op of [identity.signup, identity.login]) allowed.add(op.module);
   }
   return allowed;
 }

@@ -1,5 +1,6 @@
 import type { AppDefinition } from './define-app.ts';
 import { configErrors } from '../errors/boot-errors.ts';
+import { assertShape, topologySchema } from './definition-schemas.ts';
 
 export type ServiceRole = 'gateway';
 
@@ -18,12 +19,14 @@ export interface Topology {
 }
 
 /**
- * Declares a topology.
+ * Declares a topology; checks its shape (which modules an app has is checked by
+ * `defineConfig` and at start).
  *
  * @example
  * export default defineTopology({ name: 'monolith', services: { app: { modules: ['users', 'posts'], roles: ['gateway'] } } });
  */
 export function defineTopology(topology: Topology): Topology {
+  assertShape('defineTopology', topologySchema, topology);
   return Object.freeze(topology);
 }
 
