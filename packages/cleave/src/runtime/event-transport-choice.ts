@@ -2,6 +2,7 @@ import type { EventTransport } from '../events/event-transport.ts';
 import { HttpEventTransport } from '../events/transports/http-transport.ts';
 import { LocalEventTransport } from '../events/transports/local-transport.ts';
 import { NatsEventTransport } from '../events/transports/nats-transport.ts';
+import { RabbitEventTransport } from '../events/transports/rabbitmq-transport.ts';
 import { subscribersByEvent } from '../events/subscriber-directory.ts';
 import { serviceUrl } from './service-directory.ts';
 import { hostOf } from './topology.ts';
@@ -22,7 +23,7 @@ export interface EventTransportContext {
 }
 
 /**
- * `CLEAVE_EVENTS` when set; otherwise NATS when `NATS_URL` is set, the in-process
+ * `CLEAVE_EVENTS` when set (`rabbitmq` needs `RABBITMQ_URL`); otherwise NATS when `NATS_URL` is set, the in-process
  * transport in a one-service topology, and HTTP push between services without a broker.
  */
 export async function chooseEventTransport(context: EventTransportContext): Promise<EventTransport> {
@@ -41,6 +42,12 @@ export async function chooseEventTransport(context: EventTransportContext): Prom
       urlOf: (service) => serviceUrl(context.topology, service, settings.env),
       tokens: context.remote.issuer,
     });
+  }
+  if (kind === 'rabbitmq') {
+    if (!settings.rabbitmqUrl) throw new Error('CLEAVE_EVENTS=rabbitmq needs RABBITMQ_URL');
+    const rabbit = new RabbitEventTransport({ url: settings.rabbitmqUrl, app: settings.eventsNamespace ?? context.app.name, subscribers: subscribersByEvent(context.app), logger: context.logger });
+    await rabbit.connect();
+    return rabbit;
   }
   if (!settings.natsUrl) throw new Error('CLEAVE_EVENTS=nats needs NATS_URL');
   const publishers = new Map(context.app.modules.flatMap((m) => Object.keys(m.contract.$events).map((name) => [name, m.name] as const)));

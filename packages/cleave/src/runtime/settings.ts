@@ -21,9 +21,11 @@ export interface ServiceSettings {
   readonly logLevel: string;
   /** A private JWK (JSON) for this service's service tokens; generated into dataDir/keys when absent. */
   readonly serviceKey: string | undefined;
-  /** Event transport: `local`, `http` or `nats`; default nats with NATS_URL, else local (one service) or http. */
-  readonly eventTransport: 'local' | 'http' | 'nats' | undefined;
+  /** Event transport: `local`, `http`, `nats` or `rabbitmq`; default nats with NATS_URL, else local (one service) or http. */
+  readonly eventTransport: 'local' | 'http' | 'nats' | 'rabbitmq' | undefined;
   readonly natsUrl: string | undefined;
+  /** RabbitMQ for `CLEAVE_EVENTS=rabbitmq`, e.g. amqp://guest:guest@127.0.0.1:5672. */
+  readonly rabbitmqUrl: string | undefined;
   /** Prefix of the broker's stream and consumers; default the app name. Tests use a fresh one. */
   readonly eventsNamespace: string | undefined;
   /** Redis for rate-limit counters shared by gateway replicas; memory when absent. */
@@ -56,6 +58,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
     redisUrl: env.REDIS_URL || undefined,
     eventTransport: parseTransport(env.CLEAVE_EVENTS),
     natsUrl: env.NATS_URL || undefined,
+    rabbitmqUrl: env.RABBITMQ_URL || undefined,
     eventsNamespace: env.CLEAVE_EVENTS_NAMESPACE || undefined,
     env: { ...env },
   };
@@ -70,8 +73,8 @@ export function databaseFor(settings: ServiceSettings, module: string): Database
 
 function parseTransport(raw: string | undefined): ServiceSettings['eventTransport'] {
   if (raw === undefined || raw === '') return undefined;
-  if (raw === 'local' || raw === 'http' || raw === 'nats') return raw;
-  throw new Error(`CLEAVE_EVENTS must be local, http or nats (got "${raw}")`);
+  if (raw === 'local' || raw === 'http' || raw === 'nats' || raw === 'rabbitmq') return raw;
+  throw new Error(`CLEAVE_EVENTS must be local, http, nats or rabbitmq (got "${raw}")`);
 }
 
 function optionalInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
