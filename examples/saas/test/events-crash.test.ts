@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from './support/client.ts';
 import type { Session } from './support/client.ts';
-import { auditPipeline, countOutOfOrder, describePipeline, explainOutOfOrder, isDrained, ModuleDatabases, NatsConsumers } from './support/event-audit.ts';
+import { auditPipeline, countOutOfOrder, describePipeline, explainOutOfOrder, isDrained, ModuleDatabases } from './support/event-audit.ts';
 import type { PipelineState } from './support/event-audit.ts';
 import { natsNamespace } from './support/nats.ts';
-import { RabbitQueues } from './support/rabbitmq.ts';
+import { brokers } from './support/brokers.ts';
+import type { BrokerProbe } from './support/brokers.ts';
 import { startSmtpSink } from './support/smtp-sink.ts';
 import { startSplit } from './support/split-target.ts';
 import type { SplitTarget } from './support/split-target.ts';
@@ -21,38 +22,8 @@ import { isReady, waitFor } from './support/wait-for.ts';
  *  - every subscriber inbox holds exactly the events its publisher's outbox holds, all done.
  */
 
-const natsUrl = process.env.NATS_URL;
-const rabbitmqUrl = process.env.RABBITMQ_URL;
 const postgresUrl = process.env.DATABASE_URL;
 
-/** What the test asks of the broker: its settings, and whether anything still waits in it. */
-interface BrokerProbe {
-  idle(): Promise<boolean>;
-  state(module: string): Promise<unknown>;
-  close(): Promise<void>;
-}
-
-interface Broker {
-  readonly name: string;
-  readonly url: string | undefined;
-  readonly env: (url: string, namespace: string) => Record<string, string>;
-  readonly probe: (url: string, namespace: string, dbs: ModuleDatabases) => Promise<BrokerProbe>;
-}
-
-const brokers: readonly Broker[] = [
-  {
-    name: 'NATS',
-    url: natsUrl,
-    env: (url, namespace) => ({ NATS_URL: url, CLEAVE_EVENTS: 'nats', CLEAVE_EVENTS_NAMESPACE: namespace }),
-    probe: (url, namespace, dbs) => NatsConsumers.open(url, namespace, dbs),
-  },
-  {
-    name: 'RabbitMQ',
-    url: rabbitmqUrl,
-    env: (url, namespace) => ({ RABBITMQ_URL: url, CLEAVE_EVENTS: 'rabbitmq', CLEAVE_EVENTS_NAMESPACE: namespace }),
-    probe: (url, namespace) => RabbitQueues.open(url, namespace, ['posts', 'notifications']),
-  },
-];
 
 const USERS = 20;
 const RENAMES = 1_000;
