@@ -35,6 +35,14 @@ describe('settingsFromEnv', () => {
     expect(s.moduleDatabaseUrls).toEqual({ users: 'postgres://users/db', cleave_sessions: 'postgres://sessions/db' });
   });
 
+  it('takes CLEAVE_EVENTS=rabbitmq with RABBITMQ_URL, and names the transports it knows when the value is wrong', () => {
+    const s = settingsFromEnv({ CLEAVE_EVENTS: 'rabbitmq', RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672' });
+    expect(s.eventTransport).toBe('rabbitmq');
+    expect(s.rabbitmqUrl).toBe('amqp://guest:guest@127.0.0.1:5672');
+    expect(settingsFromEnv({}).rabbitmqUrl).toBeUndefined();
+    expect(() => settingsFromEnv({ CLEAVE_EVENTS: 'kafka' })).toThrow('CLEAVE_EVENTS must be local, http, nats or rabbitmq (got "kafka")');
+  });
+
   it('resolves a relative CLEAVE_DATA_DIR against the working directory', () => {
     expect(settingsFromEnv({ CLEAVE_DATA_DIR: 'var/data' }).dataDir).toBe(resolve(process.cwd(), 'var/data'));
   });

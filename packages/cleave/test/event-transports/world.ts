@@ -138,7 +138,7 @@ export async function brokerDeployment(world: World, publisher: EventTransport, 
 
 /** How a transport is set up; what the shared cases run against. */
 export interface TransportDriver {
-  readonly kind: 'local' | 'http' | 'nats' | 'rabbitmq' | 'bullmq';
+  readonly kind: 'local' | 'http' | 'nats' | 'rabbitmq';
   /**
    * Where events published while `sub` is down wait: in the outbox because the whole
    * process is down (local), in the outbox because pushes fail (http), or in the broker's
