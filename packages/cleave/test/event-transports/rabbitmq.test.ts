@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import type { ChannelModel } from 'amqplib';
-import { describe } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { EventRuntime } from '../../src/events/event-runtime.ts';
 import { RabbitEventTransport } from '../../src/events/transports/rabbitmq-transport.ts';
 import { subModule, subscriberMap } from './app.ts';
 import { conformanceCases } from './conformance.ts';
-import { brokerDeployment } from './world.ts';
-import type { TransportDriver, World } from './world.ts';
+import { waitFor } from './wait-for.ts';
+import { brokerDeployment, effectsOf, publish, startSide, uid, World } from './world.ts';
+import type { TransportDriver } from './world.ts';
 
 const url = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 // A fresh namespace per run: its own exchange and queues, deleted afterwards.
@@ -46,4 +48,42 @@ const rabbitmq: TransportDriver = {
 
 describe.skipIf(!process.env.RABBITMQ_URL)('event transport conformance: rabbitmq (needs RABBITMQ_URL)', () => {
   conformanceCases(rabbitmq);
+});
+
+describe.skipIf(!process.env.RABBITMQ_URL)('rabbitmq transport: messages that are not event envelopes (needs RABBITMQ_URL)', () => {
+  it('logs and skips them, and delivers the events queued behind them', async () => {
+    const world = await World.create();
+    const app = `poison_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    const transport = new RabbitEventTransport({ url, app, subscribers: subscriberMap(), logger: world.logs.logger });
+    const connection = await amqp.connect(url);
+    let events: EventRuntime | undefined;
+    try {
+      await transport.connect();
+      const raw = await connection.createConfirmChannel();
+      // Ahead of any real event in sub's queue: not JSON, and JSON that is no envelope.
+      raw.publish(transport.topology.exchange, 'thing.changed.v1', Buffer.from('not json'), { messageId: 'junk-1' });
+      raw.publish(transport.topology.exchange, 'thing.changed.v1', Buffer.from(JSON.stringify({ id: 1, name: 'thing.changed.v1' })), { messageId: 'junk-2' });
+      await raw.waitForConfirms();
+      events = await startSide(world, ['pub', 'sub'], transport);
+      const id = uid('behind');
+      await publish(world, [{ id, n: 1 }, { id, n: 2 }]);
+      const effects = await waitFor(async () => {
+        const rows = await effectsOf(world, id);
+        return rows.length === 2 && rows;
+      }, 'the events behind the junk to take effect');
+      expect(effects.map((e) => e.n)).toEqual([1, 2]);
+      expect(world.logs.lines.filter((l) => l.msg?.startsWith('RabbitMQ consumer: skipped')).map((l) => l.msg)).toEqual([
+        'RabbitMQ consumer: skipped a message that is not JSON',
+        'RabbitMQ consumer: skipped a message that is not an event envelope',
+      ]);
+      expect(await world.subTables.selectFrom('inbox').select('event_id').where('aggregate_key', '=', id).execute()).toHaveLength(2);
+    } finally {
+      await events?.stop();
+      const channel = await connection.createChannel();
+      await channel.deleteQueue(transport.topology.queueOf(subModule.name));
+      await channel.deleteExchange(transport.topology.exchange);
+      await connection.close();
+      await world.close();
+    }
+  }, 90_000);
 });
