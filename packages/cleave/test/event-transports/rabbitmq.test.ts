@@ -87,3 +87,41 @@ describe.skipIf(!process.env.RABBITMQ_URL)('rabbitmq transport: messages that ar
     }
   }, 90_000);
 });
+
+/**
+ * What RabbitEventTransport's ordering rests on (ADR 0013): a consumer that dies with
+ * unacked deliveries gets them back at the head of the quorum queue, in their order.
+ */
+describe.skipIf(!process.env.RABBITMQ_URL)('rabbitmq quorum queue: unacked deliveries of a dead consumer (needs RABBITMQ_URL)', () => {
+  it('come back first and in order', async () => {
+    const queue = `cleave_return_order_${randomUUID().slice(0, 8)}`;
+    const publisher = await amqp.connect(url);
+    const channel = await publisher.createConfirmChannel();
+    const consume = async (prefetch: number, count: number) => {
+      const connection = await amqp.connect(url);
+      const ch = await connection.createChannel();
+      await ch.prefetch(prefetch);
+      const got: number[] = [];
+      await ch.consume(queue, (m) => m && got.push(Number(m.content.toString())));
+      await waitFor(() => got.length >= count, `${count} deliveries`);
+      return { connection, ch, got };
+    };
+    try {
+      await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-single-active-consumer': true } });
+      for (let i = 0; i < 500; i++) channel.sendToQueue(queue, Buffer.from(String(i)), { persistent: true });
+      await channel.waitForConfirms();
+      const first = await consume(300, 300);
+      expect(first.got).toEqual(Array.from({ length: 300 }, (_, i) => i));
+      // Acks the first 100, then dies with 200 unacked.
+      first.ch.ack({ fields: { deliveryTag: 100 } } as unknown as amqp.Message, true);
+      await first.ch.checkQueue(queue); // a round trip: the ack has reached the broker
+      await first.connection.close();
+      const second = await consume(1000, 400);
+      expect(second.got).toEqual(Array.from({ length: 400 }, (_, i) => 100 + i));
+      await second.connection.close();
+    } finally {
+      await channel.deleteQueue(queue);
+      await publisher.close();
+    }
+  }, 60_000);
+});
