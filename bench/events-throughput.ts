@@ -37,6 +37,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/
 import { connect, nanos } from '@nats-io/transport-node';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Generated } from 'kysely';
+import amqp from 'amqplib';
 import pg from 'pg';
 import { z } from 'zod';
 import { defineContract, defineModule, event } from '@cleavejs/core';
@@ -50,12 +51,14 @@ import { EVENT_TABLES_MIGRATION_TABLE, eventTableMigrations } from '../packages/
 import type { EventTransport, InboxSink } from '../packages/cleave/src/events/event-transport.ts';
 import { LocalEventTransport } from '../packages/cleave/src/events/transports/local-transport.ts';
 import { NatsEventTransport } from '../packages/cleave/src/events/transports/nats-transport.ts';
+import { RabbitEventTransport } from '../packages/cleave/src/events/transports/rabbitmq-transport.ts';
 import { CallRouter } from '../packages/cleave/src/runtime/call-router.ts';
 import { ModuleRuntime } from '../packages/cleave/src/runtime/module-runtime.ts';
 import { createLogger } from '../packages/cleave/src/telemetry/logger.ts';
 import { newTraceContext } from '../packages/cleave/src/telemetry/trace-context.ts';
 import { disabledTracer } from '../packages/cleave/src/telemetry/tracer.ts';
 import { count, isMain, percentiles } from './lib/load.ts';
+import { rawRabbitMq } from './lib/raw-rabbitmq.ts';
 import { environment, formatTable, writeJson } from './lib/measure.ts';
 import { cpuSnapshot, cpuUse, StageSet, timeStatements } from './lib/stage-profile.ts';
 import type { CpuUse, StageSummary } from './lib/stage-profile.ts';
@@ -74,6 +77,8 @@ export interface EventsBenchOptions {
   /** After the throughput run: this many events at `pacedRate`/s, for latency under light load. */
   readonly pacedCount: number;
   readonly pacedRate: number;
+  /** RabbitMQ: when set, a raw amqplib floor and Cleave over RabbitEventTransport are measured in the same run. */
+  readonly rabbitmqUrl?: string | undefined;
 }
 
 export const targets = {
@@ -509,7 +514,7 @@ async function rawJetStream(o: EventsBenchOptions): Promise<ScenarioResult> {
 // ---------------------------------------------------------------------------------------
 // (b) and (c): Cleave, outbox → transport → inbox → handler
 
-async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'local'): Promise<CleaveResult> {
+async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'local' | 'rabbitmq'): Promise<CleaveResult> {
   const dbKind: DbKind = o.databaseUrl ? 'postgres' : 'pglite';
   const n = o.cleaveN;
   const stages = new StageSet();
@@ -548,6 +553,11 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
       cleanup.push(() => deleteStream(o.natsUrl, `cleave_${namespace}`));
       await nats.connect();
       inner = nats;
+    } else if (transportKind === 'rabbitmq') {
+      const rabbit = new RabbitEventTransport({ url: o.rabbitmqUrl!, app: namespace, subscribers: new Map([[EVENT_NAME, [SUBSCRIBER]]]), logger });
+      cleanup.push(() => deleteRabbitNamespace(o.rabbitmqUrl!, rabbit.topology.exchange, rabbit.topology.queueOf(SUBSCRIBER)));
+      await rabbit.connect();
+      inner = rabbit;
     } else {
       inner = new LocalEventTransport();
     }
@@ -654,7 +664,7 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
     };
     if (transportKind === 'local') delete capacity['consumer accept']; // inside the relay's publish
     const hops = (start: number, end: number): Record<string, ReturnType<typeof hop>> =>
-      transportKind === 'nats'
+      transportKind !== 'local'
         ? {
             'commit → broker acked (relay)': hop(trace.committedAt, trace.relayedAt, start, end),
             'broker → inbox committed (consumer)': hop(trace.relayedAt, trace.inboxAt, start, end),
@@ -665,7 +675,7 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
             'inbox → handler ran (worker)': hop(trace.inboxAt, trace.handledAt, start, end),
           };
     const queueDefs: [string, (p: CleaveResult['timeline'][number]) => number][] =
-      transportKind === 'nats'
+      transportKind !== 'local'
         ? [
             ['relay (committed, not yet acked by the broker)', (p) => p.committed - p.relayed],
             ['consumer (in the broker, not yet in the inbox)', (p) => p.relayed - p.inbox],
@@ -683,11 +693,12 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
     const seconds = wallMs / 1000;
     const dbLabel = dbKind === 'postgres' ? 'PostgreSQL 2 databases' : 'PGlite in-memory x2';
     return {
-      id: transportKind === 'nats' ? 'cleave-nats' : 'cleave-local',
-      label:
-        transportKind === 'nats'
-          ? `(b) Cleave outbox → NATS → inbox, exactly-once (${dbLabel})`
-          : `(c) Cleave outbox → local → inbox, exactly-once (${dbLabel})`,
+      id: `cleave-${transportKind}`,
+      label: {
+        nats: `(b) Cleave outbox → NATS → inbox, exactly-once (${dbLabel})`,
+        local: `(c) Cleave outbox → local → inbox, exactly-once (${dbLabel})`,
+        rabbitmq: `(e) Cleave outbox → RabbitMQ → inbox, exactly-once (${dbLabel})`,
+      }[transportKind],
       database: dbKind,
       publishers: o.publishers,
       n,
@@ -715,6 +726,14 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
   } finally {
     await runCleanup();
   }
+}
+
+async function deleteRabbitNamespace(url: string, exchange: string, queue: string): Promise<void> {
+  const connection = await amqp.connect(url);
+  const channel = await connection.createChannel();
+  await channel.deleteQueue(queue);
+  await channel.deleteExchange(exchange);
+  await connection.close();
 }
 
 async function deleteStream(url: string, stream: string): Promise<void> {
@@ -885,7 +904,20 @@ export async function eventsThroughput(o: EventsBenchOptions) {
   const nats = await cleavePipeline(o, 'nats');
   const local = await cleavePipeline(o, 'local');
   for (const r of [raw, nats, local]) assert.ok(r.verified.ok, `${r.id}: verification failed: ${JSON.stringify(r.verified)}`);
-  return report(raw, nats, local, o);
+  const result = report(raw, nats, local, o);
+  if (o.rabbitmqUrl) {
+    const rawRabbit = await rawRabbitMq({ url: o.rabbitmqUrl, n: o.rawN, warmup: o.warmup, batch: o.rawBatch, prefetch: o.fetchBatch, payload: (i) => JSON.stringify(payloadFor(i, now())) });
+    const rabbit = await cleavePipeline(o, 'rabbitmq');
+    for (const r of [rawRabbit, rabbit]) assert.ok(r.verified.ok, `${r.id}: verification failed: ${JSON.stringify(r.verified)}`);
+    const rows = [raw, nats, rawRabbit, rabbit];
+    const ratio = rabbit.eventsPerSec / rawRabbit.eventsPerSec;
+    result.text += `\n\nper broker, each against its raw client in this run:\n${formatTable(
+      ['scenario', 'N', 'events/s', 'publish/s', 'p50 ms', 'p99 ms', 'verified'],
+      rows.map((s) => [s.label, count(s.n), count(s.eventsPerSec), count(s.publishPerSec), ms(s.latencyMs.p50), ms(s.latencyMs.p99), s.verified.ok ? 'ok' : 'FAILED']),
+    )}\n(e)/(d) throughput: ${ratio.toFixed(3)}   (b)/(a): ${(nats.eventsPerSec / raw.eventsPerSec).toFixed(3)}\n${[...rawRabbit.notes].join('\n')}\n\n${stageTable(rabbit)}`;
+    Object.assign(result.json, { rabbitmq: { rows: [rawRabbit, rabbit], ratios: { cleaveRabbitVsRaw: ratio } } });
+  }
+  return result;
 }
 
 export async function run(): Promise<void> {
@@ -905,6 +937,7 @@ export async function run(): Promise<void> {
     fetchBatch: 256,
     pacedCount: 300,
     pacedRate: 100,
+    rabbitmqUrl: process.env.RABBITMQ_URL || undefined,
   };
   const loadBefore = loadavg();
   const { text, json } = await eventsThroughput(options);

@@ -2,17 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from './support/client.ts';
 import type { Session } from './support/client.ts';
-import { auditPipeline, countOutOfOrder, describePipeline, explainOutOfOrder, isDrained, ModuleDatabases, NatsConsumers } from './support/event-audit.ts';
+import { auditPipeline, countOutOfOrder, describePipeline, explainOutOfOrder, isDrained, ModuleDatabases } from './support/event-audit.ts';
 import type { PipelineState } from './support/event-audit.ts';
 import { natsNamespace } from './support/nats.ts';
+import { brokers } from './support/brokers.ts';
+import type { BrokerProbe } from './support/brokers.ts';
 import { startSmtpSink } from './support/smtp-sink.ts';
 import { startSplit } from './support/split-target.ts';
 import type { SplitTarget } from './support/split-target.ts';
 import { isReady, waitFor } from './support/wait-for.ts';
 
 /**
- * The crash test of the event pipeline, in the split topology with NATS JetStream and a
- * PostgreSQL database per module: while clients rename users (1,000 renames) and sign up
+ * The crash test of the event pipeline, in the split topology with a broker (NATS
+ * JetStream, or RabbitMQ quorum queues) and a PostgreSQL database per module: while clients rename users (1,000 renames) and sign up
  * new ones, the publisher (users) and the subscribers (posts, notifications) are killed
  * with SIGKILL at random moments and restarted by the supervisor. Afterwards:
  *  - every post shows its author's latest successfully-set name (user.updated.v1, in order);
@@ -20,8 +22,8 @@ import { isReady, waitFor } from './support/wait-for.ts';
  *  - every subscriber inbox holds exactly the events its publisher's outbox holds, all done.
  */
 
-const natsUrl = process.env.NATS_URL;
 const postgresUrl = process.env.DATABASE_URL;
+
 
 const USERS = 20;
 const RENAMES = 1_000;
@@ -90,11 +92,12 @@ async function untilOk(what: string, failures: Failures, attempt: () => Promise<
   }
 }
 
-describe.skipIf(!natsUrl || !postgresUrl)('events under crashes: SIGKILL of publisher and subscribers, split topology on NATS and PostgreSQL (needs NATS_URL and DATABASE_URL)', () => {
+for (const broker of brokers) describe.skipIf(!broker.url || !postgresUrl)(`events under crashes: SIGKILL of publisher and subscribers, split topology on ${broker.name} and PostgreSQL (needs DATABASE_URL and the ${broker.name} URL)`, () => {
+  const brokerUrl = broker.url as string;
   let target: SplitTarget;
   let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
   let dbs: ModuleDatabases;
-  let nats: NatsConsumers;
+  let probe: BrokerProbe;
   const namespace = natsNamespace('crash');
 
   beforeAll(async () => {
@@ -102,15 +105,15 @@ describe.skipIf(!natsUrl || !postgresUrl)('events under crashes: SIGKILL of publ
     const startedAt = Date.now();
     target = await startSplit({
       postgresUrl,
-      env: { NATS_URL: natsUrl as string, CLEAVE_EVENTS: 'nats', CLEAVE_EVENTS_NAMESPACE: namespace, SMTP_URL: smtp.url },
+      env: { ...broker.env(brokerUrl, namespace), SMTP_URL: smtp.url },
     });
     console.info(`[events-crash] split topology ready in ${Date.now() - startedAt} ms`);
     dbs = new ModuleDatabases(target.databaseUrls);
-    nats = await NatsConsumers.open(natsUrl as string, namespace, dbs);
+    probe = await broker.probe(brokerUrl, namespace, dbs);
   });
 
   afterAll(async () => {
-    await nats?.close();
+    await probe?.close();
     await dbs?.close();
     await target?.stop();
     await smtp?.stop();
@@ -217,22 +220,22 @@ describe.skipIf(!natsUrl || !postgresUrl)('events under crashes: SIGKILL of publ
     expect(signupsDone).toBe(LATE_SIGNUPS);
     for (const s of SERVICES) expect(kills[s], `kills of ${s}`).toBeGreaterThanOrEqual(2);
 
-    // Quiescence: the outbox drained, NATS has nothing left to (re)deliver, the inboxes
+    // Quiescence: the outbox drained, the broker has nothing left to (re)deliver, the inboxes
     // hold every published event and none waits.
     let state: PipelineState | undefined;
     try {
       await waitFor('the event pipeline to drain', async () => {
         state = await auditPipeline(dbs);
-        return isDrained(state) && (await nats.idle());
+        return isDrained(state) && (await probe.idle());
       }, QUIESCENCE_TIMEOUT_MS, 250);
     } catch (err) {
       throw new Error(`${(err as Error).message}: ${state ? describePipeline(state) : 'no state'}; ` +
-        `consumers posts ${JSON.stringify(await nats.state('posts'))}, notifications ${JSON.stringify(await nats.state('notifications'))}`, { cause: err });
+        `consumers posts ${JSON.stringify(await probe.state('posts'))}, notifications ${JSON.stringify(await probe.state('notifications'))}`, { cause: err });
     }
     const drainedAt = Date.now();
-    const consumers = { posts: await nats.state('posts'), notifications: await nats.state('notifications') };
+    const consumers = { posts: await probe.state('posts'), notifications: await probe.state('notifications') };
     console.info(`[events-crash] drained ${drainedAt - allUpAt} ms after all services were up (${drainedAt - lastKillAt} ms after the last kill): ` +
-      `${describePipeline(state!)}; stream positions ${JSON.stringify(consumers)}`);
+      `${describePipeline(state!)}; broker ${JSON.stringify(consumers)}`);
 
     // (1) Every post shows its author's latest name, and users agrees on that name.
     const stale: string[] = [];

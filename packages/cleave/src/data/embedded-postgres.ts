@@ -5,6 +5,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, stat
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
+import { bootErrors } from '../errors/boot-errors.ts';
 import { postgresBinaries } from './postgres-binaries.ts';
 
 /**
@@ -126,7 +127,7 @@ async function initialise(dir: string, runAs: { uid: number; gid: number } | und
     ], runAs);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`could not create the embedded PostgreSQL cluster in ${dir}: ${message(err)}`, { cause: err });
+    throw bootErrors.EMBEDDED_DATABASE_FAILED(`could not create the embedded PostgreSQL cluster in ${dir}: ${message(err)}`, undefined, err);
   } finally {
     rmSync(passwordFile, { force: true });
   }
@@ -174,7 +175,7 @@ function readyOrExit(child: ChildProcess): Promise<void> {
         resolve();
       }
     };
-    const onExit = (code: number | null) => reject(new Error(`embedded PostgreSQL exited with ${code}: ${output.trim().slice(-2000)}`));
+    const onExit = (code: number | null) => reject(bootErrors.EMBEDDED_DATABASE_FAILED(`embedded PostgreSQL exited with ${code}: ${output.trim().slice(-2000)}`));
     child.stderr?.on('data', onData);
     child.once('exit', onExit);
     child.once('error', reject);
@@ -216,8 +217,8 @@ function postgresUser(): { uid: number; gid: number } | undefined {
       execFileSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres'], { stdio: 'ignore' });
       return { uid: id('-u'), gid: id('-g') };
     } catch (err) {
-      throw new Error('running as root, the embedded PostgreSQL server needs a "postgres" system user, and creating one failed: ' +
-        'create it, run as another user, or set DATABASE_URL', { cause: err });
+      throw bootErrors.EMBEDDED_DATABASE_FAILED('running as root, the embedded PostgreSQL server needs a "postgres" system user, and creating one failed: ' +
+        'create it, run as another user, or set DATABASE_URL', undefined, err);
     }
   }
 }
@@ -231,7 +232,7 @@ function letPostgresReach(dataDir: string): void {
   chmodSync(dataDir, statSync(dataDir).mode | 0o011);
   for (let dir = dirname(dataDir); ; dir = dirname(dir)) {
     if ((statSync(dir).mode & 0o001) === 0) {
-      throw new Error(`the embedded PostgreSQL server runs as the postgres user (not as root), which cannot enter ${dir}: ` +
+      throw bootErrors.EMBEDDED_DATABASE_FAILED(`the embedded PostgreSQL server runs as the postgres user (not as root), which cannot enter ${dir}: ` +
         'set CLEAVE_DATA_DIR to a folder outside it, run as another user, or set DATABASE_URL');
     }
     if (dirname(dir) === dir) return;
@@ -244,7 +245,7 @@ function run(file: string, args: readonly string[], runAs: { uid: number; gid: n
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${file} exited with ${code}: ${stderr.trim()}`))));
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(bootErrors.EMBEDDED_DATABASE_FAILED(`${file} exited with ${code}: ${stderr.trim()}`))));
   });
 }
 

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { bootErrors } from '../errors/boot-errors.ts';
 import type * as PGliteModule from '@electric-sql/pglite';
 import { acquireEmbeddedPostgres, releaseEmbeddedPostgres } from './embedded-postgres.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
@@ -95,7 +96,7 @@ async function loadPGlite(): Promise<typeof PGliteModule> {
   try {
     return await import('@electric-sql/pglite');
   } catch (err) {
-    throw new Error('CLEAVE_EMBEDDED=pglite needs the PGlite package: npm install @electric-sql/pglite', { cause: err });
+    throw bootErrors.EMBEDDED_DATABASE_UNAVAILABLE('CLEAVE_EMBEDDED=pglite needs the PGlite package: npm install @electric-sql/pglite', undefined, err);
   }
 }
 

@@ -1,4 +1,5 @@
 import { arch, platform } from 'node:os';
+import { bootErrors } from '../errors/boot-errors.ts';
 
 export interface PostgresBinaries {
   readonly postgres: string;
@@ -14,10 +15,11 @@ export async function postgresBinaries(): Promise<PostgresBinaries> {
   try {
     return (await import(name)) as PostgresBinaries;
   } catch (err) {
-    throw new Error(
+    throw bootErrors.EMBEDDED_DATABASE_UNAVAILABLE(
       `no embedded PostgreSQL for ${platform()}-${arch()} (${name} is not installed): ` +
         'set DATABASE_URL to a PostgreSQL server, or CLEAVE_EMBEDDED=pglite',
-      { cause: err },
+      undefined,
+      err,
     );
   }
 }

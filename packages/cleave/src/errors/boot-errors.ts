@@ -32,6 +32,7 @@ export const configErrors = defineErrors('cleave.config', {
   CONFIG_FILE_INVALID: { status: 500, title: 'The config file does not export default defineConfig({ app, topologies })' },
   TOPOLOGY_UNKNOWN: { status: 500, title: 'No topology of that name in the config' },
   MODULE_UNKNOWN: { status: 500, title: 'No module of that name in the app' },
+  APP_INVALID: { status: 500, title: 'An app, topology or config definition does not have the shape it must' },
   TYPESCRIPT_LOADER_MISSING: { status: 500, title: 'Loading TypeScript config needs tsx (or Node 22.18 or later)' },
 });
 
@@ -39,4 +40,6 @@ export const bootErrors = defineErrors('cleave.boot', {
   BOUNDARIES_BROKEN: { status: 500, title: "A module imports another module's internals or an undeclared contract" },
   MIGRATION_FAILED: { status: 500, title: 'A migration failed; its transaction rolled back' },
   MODULE_ROUTED_TWICE: { status: 500, title: 'Two transports were registered for one module' },
+  EMBEDDED_DATABASE_FAILED: { status: 500, title: 'The embedded PostgreSQL server could not be created or started' },
+  EMBEDDED_DATABASE_UNAVAILABLE: { status: 500, title: 'The chosen embedded database is not installed for this platform' },
 });

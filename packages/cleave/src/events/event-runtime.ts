@@ -16,7 +16,7 @@ export interface HostedEventModule {
 }
 
 export interface EventRuntime {
-  /** The transport's kind: local, http or nats. */
+  /** The transport's kind: local, http, nats or rabbitmq. */
   readonly transport: string;
   readonly relays: ReadonlyMap<string, OutboxRelay>;
   readonly workers: ReadonlyMap<string, InboxWorker>;

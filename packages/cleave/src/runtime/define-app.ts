@@ -72,7 +72,7 @@ function assertPublicOnly(spec: AppSpec, gateway: GatewaySpec): void {
   ];
   const needUser = routes.filter((r) => r.http && (r.http.auth ?? 'user') === 'user').map((r) => r.id);
   if (needUser.length > 0) {
-    throw new Error(
+    throw configErrors.APP_INVALID(
       `app "${spec.name}": ${needUser.join(', ')} need a signed-in user (http.auth defaults to 'user') but the gateway has no ` +
         `identity or authenticate; mark them auth: 'public' or give gateway.identity / gateway.authenticate`,
     );

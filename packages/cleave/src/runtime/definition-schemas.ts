@@ -1,3 +1,4 @@
+import { configErrors } from '../errors/boot-errors.ts';
 import { z } from 'zod';
 
 /**
@@ -76,5 +77,5 @@ export function assertShape(where: string, schema: z.ZodType, value: unknown): v
     const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
     return path ? `${path}: ${issue.message}` : issue.message;
   });
-  throw new Error(`${where}: ${problems.join('; ')}`);
+  throw configErrors.APP_INVALID(`${where}: ${problems.join('; ')}`);
 }

@@ -21,7 +21,7 @@ export interface EventTransportContext {
 }
 
 /**
- * `CLEAVE_EVENTS` when set; otherwise NATS when `NATS_URL` is set, the in-process
+ * `CLEAVE_EVENTS` when set (`rabbitmq` needs `RABBITMQ_URL`); otherwise NATS when `NATS_URL` is set, the in-process
  * transport in a one-service topology, and HTTP push between services without a broker.
  */
 export async function chooseEventTransport(context: EventTransportContext): Promise<EventTransport> {
@@ -42,6 +42,13 @@ export async function chooseEventTransport(context: EventTransportContext): Prom
       urlOf: (service) => serviceUrl(context.topology, service, settings.env),
       tokens: context.remote.issuer,
     });
+  }
+  if (kind === 'rabbitmq') {
+    if (!settings.rabbitmqUrl) throw configErrors.EVENT_TRANSPORT_UNSUITABLE('CLEAVE_EVENTS=rabbitmq needs RABBITMQ_URL');
+    const { RabbitEventTransport } = await import('../events/transports/rabbitmq-transport.ts');
+    const rabbit = new RabbitEventTransport({ url: settings.rabbitmqUrl, app: settings.eventsNamespace ?? context.app.name, subscribers: subscribersByEvent(context.app), logger: context.logger });
+    await rabbit.connect();
+    return rabbit;
   }
   if (!settings.natsUrl) throw configErrors.EVENT_TRANSPORT_UNSUITABLE('CLEAVE_EVENTS=nats needs NATS_URL');
   const publishers = new Map(context.app.modules.flatMap((m) => Object.keys(m.contract.$events).map((name) => [name, m.name] as const)));

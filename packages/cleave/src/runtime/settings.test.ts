@@ -35,6 +35,14 @@ describe('settingsFromEnv', () => {
     expect(s.moduleDatabaseUrls).toEqual({ users: 'postgres://users/db', cleave_sessions: 'postgres://sessions/db' });
   });
 
+  it('takes CLEAVE_EVENTS=rabbitmq with RABBITMQ_URL, and names the transports it knows when the value is wrong', () => {
+    const s = settingsFromEnv({ CLEAVE_EVENTS: 'rabbitmq', RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672' });
+    expect(s.eventTransport).toBe('rabbitmq');
+    expect(s.rabbitmqUrl).toBe('amqp://guest:guest@127.0.0.1:5672');
+    expect(settingsFromEnv({}).rabbitmqUrl).toBeUndefined();
+    expect(() => settingsFromEnv({ CLEAVE_EVENTS: 'kafka' })).toThrow('CLEAVE_EVENTS must be local, http, nats or rabbitmq (got "kafka")');
+  });
+
   it('resolves a relative CLEAVE_DATA_DIR against the working directory', () => {
     expect(settingsFromEnv({ CLEAVE_DATA_DIR: 'var/data' }).dataDir).toBe(resolve(process.cwd(), 'var/data'));
   });
@@ -72,14 +80,20 @@ describe('databaseFor', () => {
     expect(databaseFor(s, 'posts')).toEqual({ kind: 'postgres', url: 'postgres://shared/db' });
   });
 
-  it('uses embedded PGlite under dataDir when no URL is set', () => {
+  it('uses the embedded PostgreSQL server under dataDir when no URL is set', () => {
     const s = settingsFromEnv({ CLEAVE_DATA_DIR: '/tmp/cleave-data', USERS_DATABASE_URL: 'postgres://users/db' });
+    expect(databaseFor(s, 'posts')).toEqual({ kind: 'embedded', dataDir: '/tmp/cleave-data' });
+  });
+
+  it('uses a PGlite directory per module with CLEAVE_EMBEDDED=pglite, and refuses other values', () => {
+    const s = settingsFromEnv({ CLEAVE_DATA_DIR: '/tmp/cleave-data', CLEAVE_EMBEDDED: 'pglite' });
     expect(databaseFor(s, 'posts')).toEqual({ kind: 'pglite', dataDir: '/tmp/cleave-data' });
+    expect(() => settingsFromEnv({ CLEAVE_EMBEDDED: 'sqlite' })).toThrow(/CLEAVE_EMBEDDED must be postgres or pglite/);
   });
 
   // Regression: an inherited Object.prototype member must not pass for a URL.
-  it('uses PGlite for a module named like an Object.prototype member', () => {
+  it('uses the embedded database for a module named like an Object.prototype member', () => {
     const s = settingsFromEnv({});
-    expect(databaseFor(s, 'constructor')).toEqual({ kind: 'pglite', dataDir: s.dataDir });
+    expect(databaseFor(s, 'constructor')).toEqual({ kind: 'embedded', dataDir: s.dataDir });
   });
 });

@@ -28,9 +28,11 @@ export interface ServiceSettings {
   readonly logFormat: 'pretty' | 'json';
   /** A private JWK (JSON) for this service's service tokens; generated into dataDir/keys when absent. */
   readonly serviceKey: string | undefined;
-  /** Event transport: `local`, `http` or `nats`; default nats with NATS_URL, else local (one service) or http. */
-  readonly eventTransport: 'local' | 'http' | 'nats' | undefined;
+  /** Event transport: `local`, `http`, `nats` or `rabbitmq`; default nats with NATS_URL, else local (one service) or http. */
+  readonly eventTransport: 'local' | 'http' | 'nats' | 'rabbitmq' | undefined;
   readonly natsUrl: string | undefined;
+  /** RabbitMQ for `CLEAVE_EVENTS=rabbitmq`, e.g. amqp://guest:guest@127.0.0.1:5672. */
+  readonly rabbitmqUrl: string | undefined;
   /** Prefix of the broker's stream and consumers; default the app name. Tests use a fresh one. */
   readonly eventsNamespace: string | undefined;
   /** Redis for rate-limit counters shared by gateway replicas; memory when absent. */
@@ -66,6 +68,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
     redisUrl: env.REDIS_URL || undefined,
     eventTransport: parseTransport(env.CLEAVE_EVENTS),
     natsUrl: env.NATS_URL || undefined,
+    rabbitmqUrl: env.RABBITMQ_URL || undefined,
     eventsNamespace: env.CLEAVE_EVENTS_NAMESPACE || undefined,
     env: { ...env },
   };
@@ -82,20 +85,20 @@ export function databaseFor(settings: ServiceSettings, module: string): Database
 function parseLogFormat(env: NodeJS.ProcessEnv): ServiceSettings['logFormat'] {
   const raw = env.CLEAVE_LOG_FORMAT;
   if (raw === 'pretty' || raw === 'json') return raw;
-  if (raw !== undefined && raw !== '') throw new Error(`CLEAVE_LOG_FORMAT must be pretty or json (got "${raw}")`);
+  if (raw !== undefined && raw !== '') throw configErrors.SETTING_INVALID(`CLEAVE_LOG_FORMAT must be pretty or json (got "${raw}")`);
   return env.NODE_ENV !== 'production' && process.stdout.isTTY ? 'pretty' : 'json';
 }
 
 function parseEmbedded(raw: string | undefined): ServiceSettings['embedded'] {
   if (raw === undefined || raw === '' || raw === 'postgres') return 'postgres';
   if (raw === 'pglite') return 'pglite';
-  throw new Error(`CLEAVE_EMBEDDED must be postgres or pglite (got "${raw}")`);
+  throw configErrors.SETTING_INVALID(`CLEAVE_EMBEDDED must be postgres or pglite (got "${raw}")`);
 }
 
 function parseTransport(raw: string | undefined): ServiceSettings['eventTransport'] {
   if (raw === undefined || raw === '') return undefined;
-  if (raw === 'local' || raw === 'http' || raw === 'nats') return raw;
-  throw configErrors.SETTING_INVALID(`CLEAVE_EVENTS must be local, http or nats (got "${raw}")`);
+  if (raw === 'local' || raw === 'http' || raw === 'nats' || raw === 'rabbitmq') return raw;
+  throw configErrors.SETTING_INVALID(`CLEAVE_EVENTS must be local, http, nats or rabbitmq (got "${raw}")`);
 }
 
 function optionalInt(env: NodeJS.ProcessEnv, name: string): number | undefined {

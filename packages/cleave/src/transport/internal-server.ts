@@ -3,6 +3,7 @@ import { bodySizeLimit } from '../http/body-size-limit.ts';
 import type { JWK } from 'jose';
 import { z } from 'zod';
 import { validationFailed } from '../errors/validation.ts';
+import { EventEnvelopeSchema } from '../events/event-envelope.ts';
 import type { EventEnvelope } from '../events/event-envelope.ts';
 import type { ServiceTokenVerifier } from '../auth/service-tokens.ts';
 import { errors } from '../errors/framework-errors.ts';
@@ -34,16 +35,7 @@ export interface InternalServerOptions {
 }
 
 const PushedEvents = z.object({
-  events: z.array(z.object({
-    id: z.string().min(1),
-    publisher: z.string().min(1),
-    name: z.string().min(1),
-    aggregateKey: z.string(),
-    seq: z.string().regex(/^\d+$/),
-    payload: z.unknown(),
-    traceparent: z.string().nullable(),
-    createdAt: z.string(),
-  })).max(10_000),
+  events: z.array(EventEnvelopeSchema).max(10_000),
 });
 
 /**

@@ -3,11 +3,10 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { describe } from 'vitest';
-import type { EventRuntime } from '../../src/events/event-runtime.ts';
 import { NatsEventTransport } from '../../src/events/transports/nats-transport.ts';
 import { pub } from './app.ts';
 import { conformanceCases } from './conformance.ts';
-import { startSide, stopWorkers } from './world.ts';
+import { brokerDeployment } from './world.ts';
 import type { TransportDriver, World } from './world.ts';
 
 const url = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -30,26 +29,10 @@ const nats: TransportDriver = {
       return transport;
     };
     const publisher = await transportOf(world);
-    const pubEvents = await startSide(world, ['pub'], publisher);
-    let subEvents: EventRuntime = await startSide(world, ['sub'], await transportOf(world));
-    return {
-      async stopSubscriber() {
-        await stopWorkers(subEvents);
-        await subEvents.stop();
-      },
-      async startSubscriber() {
-        world.restartSub();
-        subEvents = await startSide(world, ['sub'], await transportOf(world));
-      },
-      // Without a message id the broker stores them again: the consumer sees true duplicates.
-      async redeliver(batch) {
-        for (const e of batch) await js.publish(publisher.subject(e.publisher, e.name), JSON.stringify(e));
-      },
-      async stop() {
-        await pubEvents.stop();
-        await subEvents.stop();
-      },
-    };
+    // Without a message id the broker stores them again: the consumer sees true duplicates.
+    return brokerDeployment(world, publisher, () => transportOf(world), async (batch) => {
+      for (const e of batch) await js.publish(publisher.subject(e.publisher, e.name), JSON.stringify(e));
+    });
   },
   async cleanup() {
     if (!admin) return;

@@ -112,13 +112,37 @@ export function stopWorkers(events: EventRuntime): Promise<void> {
   return Promise.all([...events.workers.values()].map((w) => w.stop())).then(() => undefined);
 }
 
+/**
+ * A broker between the sides: `pub` on `publisher`, `sub` on its own transport instance
+ * (a new one after each restart), as two services sharing one broker run.
+ */
+export async function brokerDeployment(world: World, publisher: EventTransport, subscriberTransport: () => Promise<EventTransport>, redeliver: Deployment['redeliver']): Promise<Deployment> {
+  const pubEvents = await startSide(world, ['pub'], publisher);
+  let subEvents = await startSide(world, ['sub'], await subscriberTransport());
+  return {
+    async stopSubscriber() {
+      await stopWorkers(subEvents);
+      await subEvents.stop();
+    },
+    async startSubscriber() {
+      world.restartSub();
+      subEvents = await startSide(world, ['sub'], await subscriberTransport());
+    },
+    redeliver,
+    async stop() {
+      await pubEvents.stop();
+      await subEvents.stop();
+    },
+  };
+}
+
 /** How a transport is set up; what the shared cases run against. */
 export interface TransportDriver {
-  readonly kind: 'local' | 'http' | 'nats';
+  readonly kind: 'local' | 'http' | 'nats' | 'rabbitmq';
   /**
    * Where events published while `sub` is down wait: in the outbox because the whole
    * process is down (local), in the outbox because pushes fail (http), or in the broker's
-   * stream, read from the position `sub` stored (nats).
+   * stream or queue: read from the position `sub` stored (nats), or unacked (rabbitmq).
    */
   readonly whileSubscriberDown: 'publisher-down-too' | 'held-in-outbox' | 'stored-by-broker';
   start(world: World): Promise<Deployment>;

@@ -1,22 +1,19 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from './support/client.ts';
 import type { Session } from './support/client.ts';
-import { auditPipeline, countOutOfOrder, describePipeline, explainOutOfOrder, isDrained, ModuleDatabases, NatsConsumers } from './support/event-audit.ts';
+import { auditPipeline, countOutOfOrder, describePipeline, explainOutOfOrder, isDrained, ModuleDatabases } from './support/event-audit.ts';
 import type { PipelineState } from './support/event-audit.ts';
-import { freePort } from './support/free-port.ts';
+import { brokers } from './support/brokers.ts';
+import type { BrokerProbe, OwnServer } from './support/brokers.ts';
 import { natsNamespace } from './support/nats.ts';
-import { findOnPath, NatsServerProcess } from './support/nats-server.ts';
 import { startSmtpSink } from './support/smtp-sink.ts';
 import { startSplit } from './support/split-target.ts';
 import type { SplitTarget } from './support/split-target.ts';
 import { waitFor } from './support/wait-for.ts';
 
 /**
- * A NATS outage while the app publishes, in the split topology on PostgreSQL: the test
- * runs its own nats-server (the shared one serves others), stops it with SIGTERM in the
+ * A broker outage (NATS, RabbitMQ) while the app publishes, in the split topology on
+ * PostgreSQL: the test runs its own broker server (the shared one serves others), stops it with SIGTERM in the
  * middle of a rename load, keeps renaming and signing up during the outage (both must
  * succeed: the outbox holds the events), then restarts it on the same port and store.
  * Nothing may be lost: the outbox drains, every post converges to its author's latest
@@ -24,12 +21,11 @@ import { waitFor } from './support/wait-for.ts';
  */
 
 const postgresUrl = process.env.DATABASE_URL;
-const natsServerBin = findOnPath('nats-server');
 
 const USERS = 10;
 const LOOPS = 5;
 const RENAMES_BEFORE = 100;
-/** Renames that must commit while NATS is down (the outage lasts as long as they take). */
+/** Renames that must commit while the broker is down (the outage lasts as long as they take). */
 const RENAMES_DURING = 300;
 const SIGNUPS_DURING = 5;
 const RENAMES_AFTER = 100;
@@ -46,30 +42,31 @@ interface UserState {
   latest: string;
 }
 
-const title = natsServerBin
-  ? 'events across a NATS outage: outbox holds, nothing lost, split topology on PostgreSQL (needs NATS_URL and DATABASE_URL)'
-  : 'events across a NATS outage: SKIPPED, nats-server is not on PATH (needs NATS_URL and DATABASE_URL)';
+const titleOf = (name: string, installed: boolean) => installed
+  ? `events across a ${name} outage: outbox holds, nothing lost, split topology on PostgreSQL (needs the ${name} URL and DATABASE_URL)`
+  : `events across a ${name} outage: SKIPPED, its server is not installed (needs the ${name} URL and DATABASE_URL)`;
 
-describe.skipIf(!process.env.NATS_URL || !postgresUrl || !natsServerBin)(title, () => {
-  let server: NatsServerProcess;
-  let storeDir: string;
+for (const broker of brokers) describe.skipIf(!broker.url || !postgresUrl || !broker.serverBin)(titleOf(broker.name, broker.serverBin !== undefined), () => {
+  const tag = `[events-${broker.name.toLowerCase()}-outage]`;
+  let server: OwnServer;
   let target: SplitTarget;
   let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
   let dbs: ModuleDatabases;
-  let consumers: NatsConsumers | undefined;
+  let consumers: BrokerProbe | undefined;
   const namespace = natsNamespace('outage');
 
   beforeAll(async () => {
-    storeDir = await mkdtemp(join(tmpdir(), 'cleave-nats-'));
-    server = new NatsServerProcess(natsServerBin as string, await freePort(), storeDir);
+    server = await broker.ownServer();
+    const bootAt = Date.now();
     await server.start();
+    const bootMs = Date.now() - bootAt;
     smtp = await startSmtpSink();
     const startedAt = Date.now();
     target = await startSplit({
       postgresUrl,
-      env: { NATS_URL: server.url, CLEAVE_EVENTS: 'nats', CLEAVE_EVENTS_NAMESPACE: namespace, SMTP_URL: smtp.url },
+      env: { ...broker.env(server.url, namespace), SMTP_URL: smtp.url },
     });
-    console.info(`[events-nats-outage] own nats-server at ${server.url}; split topology ready in ${Date.now() - startedAt} ms`);
+    console.info(`${tag} own server at ${server.url} (booted in ${bootMs} ms); split topology ready in ${Date.now() - startedAt} ms`);
     dbs = new ModuleDatabases(target.databaseUrls);
   });
 
@@ -80,11 +77,10 @@ describe.skipIf(!process.env.NATS_URL || !postgresUrl || !natsServerBin)(title, 
     if (server && !server.running) await server.start().catch(() => undefined);
     await target?.stop();
     await smtp?.stop();
-    await server?.stop();
-    if (storeDir) await rm(storeDir, { recursive: true, force: true });
+    await server?.remove();
   });
 
-  it('keeps accepting writes while NATS is down and delivers every event once it is back', async () => {
+  it('keeps accepting writes while the broker is down and delivers every event once it is back', async () => {
     const t0 = Date.now();
     const users: UserState[] = [];
     for (let index = 0; index < USERS; index++) {
@@ -103,7 +99,7 @@ describe.skipIf(!process.env.NATS_URL || !postgresUrl || !natsServerBin)(title, 
     // The load: renames until told to stop, counted by the phase they started in. No
     // service goes down here, so every request must succeed at the first attempt.
     let phase: Phase = 'before';
-    let natsBackAt: number | undefined;
+    let brokerBackAt: number | undefined;
     const renames: Record<Phase, number> = { before: 0, outage: 0, after: 0 };
     const failed: string[] = [];
     let stopLoad = false;
@@ -144,8 +140,8 @@ describe.skipIf(!process.env.NATS_URL || !postgresUrl || !natsServerBin)(title, 
       const restartAt = Date.now();
       await server.start();
       const upAt = Date.now();
-      natsBackAt = upAt;
-      console.info(`[events-nats-outage] NATS down ${upAt - downAt} ms (SIGTERM took ${downAt - outageAt} ms, restart ${upAt - restartAt} ms); ` +
+      brokerBackAt = upAt;
+      console.info(`${tag} broker down ${upAt - downAt} ms (SIGTERM took ${downAt - outageAt} ms, restart ${upAt - restartAt} ms); ` +
         `during it: ${renames.outage} renames and ${SIGNUPS_DURING} signups committed, ${held?.n} events held in users.outbox`);
       expect(Number(held?.n), 'events held in the outbox during the outage').toBeGreaterThanOrEqual(renames.outage + SIGNUPS_DURING);
 
@@ -155,11 +151,11 @@ describe.skipIf(!process.env.NATS_URL || !postgresUrl || !natsServerBin)(title, 
       await load;
     }
     const loadDoneAt = Date.now();
-    console.info(`[events-nats-outage] renames ${JSON.stringify(renames)}; ${failed.length} failed requests`);
+    console.info(`${tag} renames ${JSON.stringify(renames)}; ${failed.length} failed requests`);
     expect(failed, 'requests that failed (no service was down)').toEqual([]);
 
-    // Quiescence: outbox drained, NATS has nothing left to (re)deliver, inboxes complete.
-    consumers = await NatsConsumers.open(server.url, namespace, dbs);
+    // Quiescence: outbox drained, the broker has nothing left to (re)deliver, inboxes complete.
+    consumers = await broker.probe(server.url, namespace, dbs);
     let state: PipelineState | undefined;
     try {
       await waitFor('the event pipeline to drain', async () => {
@@ -171,7 +167,7 @@ describe.skipIf(!process.env.NATS_URL || !postgresUrl || !natsServerBin)(title, 
         `consumers posts ${JSON.stringify(await consumers.state('posts').catch(String))}, notifications ${JSON.stringify(await consumers.state('notifications').catch(String))}`, { cause: err });
     }
     const drainedAt = Date.now();
-    console.info(`[events-nats-outage] drained ${drainedAt - loadDoneAt} ms after the load stopped: ${describePipeline(state!)}`);
+    console.info(`${tag} drained ${drainedAt - loadDoneAt} ms after the load stopped: ${describePipeline(state!)}`);
 
     // Outbox drained; every post shows the latest name.
     const [unpublished] = await dbs.rows<{ n: string }>('users', 'select count(*) as n from users.outbox where published_at is null');
@@ -188,8 +184,8 @@ describe.skipIf(!process.env.NATS_URL || !postgresUrl || !natsServerBin)(title, 
 
     if (stale.length > 0) {
       const staleUsers = users.filter((u) => stale.some((line) => line.startsWith(`user ${u.index} `)));
-      console.error(`[events-nats-outage] STALE author names:\n  ${stale.join('\n  ')}\n` +
-        await explainOutOfOrder(dbs, staleUsers.slice(0, 5).map((u) => ({ label: `user ${u.index}`, userId: u.session.userId })), { label: 'NATS came back', at: natsBackAt ?? Date.now() }));
+      console.error(`${tag} STALE author names:\n  ${stale.join('\n  ')}\n` +
+        await explainOutOfOrder(dbs, staleUsers.slice(0, 5).map((u) => ({ label: `user ${u.index}`, userId: u.session.userId })), { label: 'the broker came back', at: brokerBackAt ?? Date.now() }));
     }
 
     // Exactly one recorded welcome email per signup, and per user.created.v1 event.
@@ -200,7 +196,7 @@ describe.skipIf(!process.env.NATS_URL || !postgresUrl || !natsServerBin)(title, 
     const causedBy = new Map(causes.map((r) => [r.caused_by, Number(r.count)]));
     const distinctMessageIds = new Set(smtp.received.map((m) => m.messageId)).size;
     const outOfOrder = await countOutOfOrder(dbs);
-    console.info(`[events-nats-outage] ${stale.length} stale posts (${outOfOrder.events} user.updated.v1 events of ${outOfOrder.authors} authors reached posts after a newer one); email: ${emails.size} users, ${sent.length} addresses recorded; ` +
+    console.info(`${tag} ${stale.length} stale posts (${outOfOrder.events} user.updated.v1 events of ${outOfOrder.authors} authors reached posts after a newer one); email: ${emails.size} users, ${sent.length} addresses recorded; ` +
       `SMTP received ${smtp.received.length} (${smtp.received.length - distinctMessageIds} duplicates); total ${Date.now() - t0} ms`);
 
     expect([...emails].filter((e) => sentTo.get(e) !== 1).map((e) => `${e}: ${sentTo.get(e) ?? 0}`), 'welcome emails recorded per address').toEqual([]);
