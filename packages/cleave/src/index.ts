@@ -13,6 +13,8 @@ export type {
   AnyContract, AnyOperation, Contract, EventDefinition, EventSpec, HttpExposure, HttpMethod,
   Operation, OperationInput, OperationOutput, OperationSpec,
 } from './module/contract.ts';
+export { bytes, isRawMessage, rawOutput } from './module/raw-body.ts';
+export type { RawOutput } from './module/raw-body.ts';
 export { defineModule } from './module/define-module.ts';
 export type { AnyModule, Handler, Handlers, ModuleDefinition, ModuleSpec } from './module/define-module.ts';
 export type { ModuleContext } from './module/module-context.ts';

@@ -15,12 +15,13 @@ import type { AggregateContext, AnyAggregate } from './aggregate.ts';
 import { mountAuthRoutes, RefreshInput, TokenPair } from './auth-routes.ts';
 import type { IdentityOperations } from './auth-routes.ts';
 import { authenticate } from './authenticate.ts';
-import { bodySizeLimit } from './body-size-limit.ts';
 import { clientIp } from './client-ip.ts';
 import type { GatewayEnv } from './gateway-env.ts';
 import { buildOpenApi } from './openapi.ts';
 import { asCleaveError, PROBLEM_CONTENT_TYPE, problemBody } from './problem.ts';
 import { API_PREFIX } from './public-route.ts';
+import { limitBodies, readRawInput, respondRaw } from './raw-body.ts';
+import { isRawMessage } from '../module/raw-body.ts';
 import type { PublicRoute } from './public-route.ts';
 import { rateLimit } from './rate-limit.ts';
 import type { LimiterFactory, RateLimitPolicy } from './rate-limit.ts';
@@ -90,7 +91,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   app.get('/readyz', async (c) => ((await options.isReady()) ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503)));
   app.get('/.well-known/jwks.json', (c) => c.json({ keys: options.jwks() }));
 
-  app.use(`${API_PREFIX}/*`, bodySizeLimit(options.bodyLimitBytes, () => errors.PAYLOAD_TOO_LARGE(`the body exceeds ${options.bodyLimitBytes} bytes`, { limitBytes: options.bodyLimitBytes })));
+  app.use(`${API_PREFIX}/*`, limitBodies(options.bodyLimitBytes, options.contracts));
   app.use(`${API_PREFIX}/*`, rateLimit(options.rateLimits.filter((p) => p.key === 'ip'), options.limiterFactory));
   app.use(`${API_PREFIX}/*`, authenticate(options.tokens, options.sessions));
   app.use(`${API_PREFIX}/*`, rateLimit(options.rateLimits.filter((p) => p.key === 'user'), options.limiterFactory));
@@ -105,7 +106,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
       routes.push({ operationId: op.id, tag: op.module, http, input: op.input, output: op.output, description: op.description });
       app.on(http.method, API_PREFIX + http.path, async (c) => {
         requireUser(c, http.auth);
-        const input = await readRequestInput(c, http.method);
+        const input = http.body === 'raw' ? await readRawInput(c, http) : await readRequestInput(c, http.method);
         const output = await options.router.dispatch(op, input, context(c));
         return respond(c, http.status ?? 200, output);
       });
@@ -151,6 +152,7 @@ function requireUser(c: Context<GatewayEnv>, auth: 'user' | 'public' | undefined
 
 function respond(c: Context<GatewayEnv>, status: number, output: unknown): Response {
   if (status === 204) return c.body(null, 204);
+  if (isRawMessage(output)) return respondRaw(c, status, output);
   return c.json(output as object, status as 200);
 }
 
