@@ -27,6 +27,11 @@ function schemaOf(type: z.ZodType, io: 'input' | 'output'): JsonSchema {
   return schema;
 }
 
+/** An output whose `body` is bytes (module/raw-body.ts) is sent as the bytes themselves. */
+function isRawSchema(type: z.ZodType): boolean {
+  return type instanceof z.ZodObject && type.shape.body !== undefined && (type.shape.body as z.ZodType).safeParse(new Uint8Array(0)).success;
+}
+
 function bodySchema(input: JsonSchema, properties: JsonSchema, required: string[]): JsonSchema {
   const { required: _all, ...rest } = input;
   return { ...rest, properties, ...(required.length ? { required } : {}) };
@@ -53,7 +58,13 @@ export function buildOpenApi(info: { title: string; version: string }, routes: r
     const parameters: unknown[] = pathParams.map((name) => ({ name, in: 'path', required: true, schema: properties[name] ?? { type: 'string' } }));
     const bodyMethod = method === 'POST' || method === 'PUT' || method === 'PATCH';
     let requestBody: unknown;
-    if (bodyMethod) {
+    let responses413 = false;
+    if (bodyMethod && route.http.body === 'raw') {
+      // The body is the bytes themselves; the other input fields come from the path and query.
+      const binary = { schema: { type: 'string', format: 'binary' } };
+      requestBody = { required: true, content: Object.fromEntries((route.http.contentTypes ?? ['application/octet-stream']).map((t) => [t, binary])) };
+      responses413 = true;
+    } else if (bodyMethod) {
       const bodyProps = Object.fromEntries(Object.entries(properties).filter(([k]) => !pathParams.includes(k)));
       if (Object.keys(bodyProps).length > 0) {
         const bodyRequired = [...required].filter((k) => !pathParams.includes(k));
@@ -72,12 +83,18 @@ export function buildOpenApi(info: { title: string; version: string }, routes: r
       [String(status)]:
         route.output === undefined || status === 204
           ? { description: 'No content' }
-          : { description: 'Success', content: { 'application/json': { schema: schemaOf(route.output, 'output') } } },
+          : isRawSchema(route.output)
+            ? { description: 'The bytes, with Content-Type, ETag and Cache-Control', content: { '*/*': { schema: { type: 'string', format: 'binary' } } } }
+            : { description: 'Success', content: { 'application/json': { schema: schemaOf(route.output, 'output') } } },
       '400': problem('Invalid input, with field-level errors'),
       '429': problem('Rate limited; see Retry-After'),
       default: problem('Error'),
     };
     if (auth === 'user') responses['401'] = problem('Missing or invalid access token');
+    if (responses413) {
+      responses['413'] = problem('The body is over the limit');
+      responses['415'] = problem('A Content-Type the route does not take');
+    }
     const openApiPath = API_PREFIX + path.replace(/:(\w+)/g, '{$1}');
     paths[openApiPath] ??= {};
     paths[openApiPath][method.toLowerCase()] = {
