@@ -32,6 +32,7 @@ export type { RateLimitPolicy } from './gateway/rate-limit.ts';
 export { defineApp } from './runtime/define-app.ts';
 export type { AppDefinition, GatewaySpec } from './runtime/define-app.ts';
 export { defineTopology } from './runtime/topology.ts';
+export { exportContract } from './runtime/contract-export.ts';
 export type { ServiceSpec, Topology } from './runtime/topology.ts';
 export { defineConfig } from './runtime/define-config.ts';
 export type { CleaveConfig } from './runtime/define-config.ts';

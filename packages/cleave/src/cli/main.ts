@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCheck } from './commands/check.ts';
+import { registerContract } from './commands/contract.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerSaga } from './commands/saga.ts';
 import { registerStart } from './commands/start.ts';
@@ -13,6 +14,7 @@ registerStart(program);
 registerCheck(program);
 registerEvents(program);
 registerSaga(program);
+registerContract(program); // issue 14
 
 try {
   await program.parseAsync();

@@ -15,7 +15,9 @@ export function bytes(options: { maxBytes?: number; minBytes?: number } = {}) {
   return z
     .custom<Uint8Array>((value) => value instanceof Uint8Array, { message: 'expected bytes' })
     .refine((value) => value.byteLength >= minBytes, { message: `must have at least ${minBytes} bytes` })
-    .refine((value) => value.byteLength <= maxBytes, { message: `must have at most ${maxBytes} bytes` });
+    .refine((value) => value.byteLength <= maxBytes, { message: `must have at most ${maxBytes} bytes` })
+    // How the bytes appear in exported JSON Schemas (OpenAPI, contract export).
+    .meta({ type: 'string', format: 'binary', ...(minBytes > 0 ? { minBytes } : {}), ...(Number.isFinite(maxBytes) ? { maxBytes } : {}) });
 }
 
 /**
