@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { polyglot } from '../topologies/polyglot.ts';
 import { mediaSuite } from './e2e/media.e2e.ts';
 import { postsSuite } from './e2e/posts.e2e.ts';
+import { polyglotProtocolSuite } from './polyglot-protocol.ts';
 import { startSplit } from './support/split-target.ts';
 import type { SplitTarget } from './support/split-target.ts';
 
@@ -34,4 +35,5 @@ describe.skipIf(!python)('API end to end: polyglot topology, media in Python on 
   // Posts shows what media announces: its cases must hold with media in another language.
   postsSuite(current);
   mediaSuite(current);
+  polyglotProtocolSuite(current);
 });

@@ -149,6 +149,7 @@ def make_handler(service, contract, media: Media, verifier: TokenVerifier, key: 
             self.send(err.status, err.body(trace_id, self.path), contract["protocol"]["problemContentType"])
 
         def do_GET(self):
+            self.rfile.read(int(self.headers.get("content-length") or 0))
             if self.path == "/healthz":
                 return self.send_json(200, {"status": "ok"})
             if self.path == "/readyz":
@@ -179,8 +180,9 @@ def make_handler(service, contract, media: Media, verifier: TokenVerifier, key: 
             if length > limit:
                 self.close_connection = True  # the body is left unread
                 raise Problem.framework("PAYLOAD_TOO_LARGE", f"the call body exceeds {limit} bytes")
-            caller_service, user = verifier.verify(self.headers.get("authorization"))
+            # Read before any refusal: an unread body would be taken for the next request on this connection.
             body = self.rfile.read(length)
+            caller_service, user = verifier.verify(self.headers.get("authorization"))
             budget = self.headers.get("cleave-deadline-ms")
             budget_ms = float(budget) if budget and budget.replace(".", "", 1).isdigit() and float(budget) > 0 else MAX_DEADLINE_MS
             deadline = time.time() + min(budget_ms, MAX_DEADLINE_MS) / 1000
