@@ -1,5 +1,6 @@
 import { defineApp } from '@cleavejs/core';
 import { postWithAuthor } from './gateway/post-with-author.ts';
+import { mediaModule } from './modules/media/module.ts';
 import { inventoryModule } from './modules/inventory/module.ts';
 import { notificationsModule } from './modules/notifications/module.ts';
 import { ordersModule } from './modules/orders/module.ts';
@@ -12,7 +13,7 @@ import { usersModule } from './modules/users/module.ts';
 export const app = defineApp({
   name: 'saas',
   version: '0.1.0',
-  modules: [usersModule, postsModule, notificationsModule, inventoryModule, paymentsModule, ordersModule],
+  modules: [usersModule, postsModule, notificationsModule, inventoryModule, paymentsModule, ordersModule, mediaModule],
   gateway: {
     identity: { signup: users.register, login: users.verifyCredentials },
     aggregates: [postWithAuthor],

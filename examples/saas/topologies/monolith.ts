@@ -4,6 +4,6 @@ import { defineTopology } from '@cleavejs/core';
 export const monolith = defineTopology({
   name: 'monolith',
   services: {
-    app: { modules: ['users', 'posts', 'notifications', 'inventory', 'payments', 'orders'], roles: ['gateway'], port: 3000 },
+    app: { modules: ['users', 'posts', 'notifications', 'inventory', 'payments', 'orders', 'media'], roles: ['gateway'], port: 3000 },
   },
 });

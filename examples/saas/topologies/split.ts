@@ -15,5 +15,7 @@ export const split = defineTopology({
     // Orders owns the saga; inventory beside it. Payments alone, as the seed extracts it first.
     commerce: { modules: ['orders', 'inventory'], port: 4004 },
     payments: { modules: ['payments'], port: 4005 },
+    // CPU-heavy image work in its own process: it can get its own cores and replicas.
+    media: { modules: ['media'], port: 4006 },
   },
 });

@@ -14,6 +14,8 @@ export type {
   AnyContract, AnyOperation, Contract, EventDefinition, EventSpec, HttpExposure, HttpMethod,
   Operation, OperationInput, OperationOutput, OperationSpec,
 } from './module/contract.ts';
+export { bytes, isRawMessage, rawOutput } from './module/raw-body.ts';
+export type { RawOutput } from './module/raw-body.ts';
 export { defineModule } from './module/define-module.ts';
 export type { AnyModule, Handler, Handlers, ModuleDefinition, ModuleSpec } from './module/define-module.ts';
 export type { ModuleContext } from './module/module-context.ts';
@@ -35,6 +37,7 @@ export { defineApp } from './runtime/define-app.ts';
 export type { AppDefinition, AppSpec, GatewaySpec } from './runtime/define-app.ts';
 export type { Authenticate } from './gateway/user-auth.ts';
 export { defineTopology } from './runtime/topology.ts';
+export { exportContract } from './runtime/contract-export.ts';
 export type { ServiceSpec, Topology } from './runtime/topology.ts';
 export { defineConfig } from './runtime/define-config.ts';
 export type { CleaveConfig } from './runtime/define-config.ts';

@@ -64,14 +64,16 @@ export function edgeSuite(target: () => Target): void {
       const paths = Object.keys(res.body.paths).sort();
       expect(paths).toEqual([
         '/api/v1/auth/login', '/api/v1/auth/logout', '/api/v1/auth/refresh', '/api/v1/auth/signup',
-        '/api/v1/orders', '/api/v1/orders/{id}', '/api/v1/posts', '/api/v1/posts/{id}',
-        '/api/v1/products', '/api/v1/products/{id}', '/api/v1/users/me', '/api/v1/users/{id}',
+        '/api/v1/media/{imageId}/{variant}', '/api/v1/orders', '/api/v1/orders/{id}', '/api/v1/posts', '/api/v1/posts/{id}',
+        '/api/v1/posts/{id}/image', '/api/v1/products', '/api/v1/products/{id}', '/api/v1/users/me', '/api/v1/users/{id}',
       ]);
       expect(Object.keys(res.body.paths['/api/v1/posts/{id}']).sort()).toEqual(['delete', 'get', 'patch']);
       const create = res.body.paths['/api/v1/posts'].post;
       expect(create.requestBody.content['application/json'].schema.properties.title).toMatchObject({ type: 'string', maxLength: 200 });
       expect(create.responses['201']).toBeDefined();
       expect(res.body.paths['/api/v1/users/{id}'].get.security).toEqual([]);
+      // The image upload is documented as bytes of the accepted types, not JSON.
+      expect(Object.keys(res.body.paths['/api/v1/posts/{id}/image'].post.requestBody.content)).toEqual(['image/png', 'image/jpeg', 'image/webp']);
     });
   });
 }

@@ -10,8 +10,8 @@ export interface ApiResponse<T = any> { // eslint-disable-line @typescript-eslin
 export interface RequestOptions {
   readonly method?: string;
   readonly body?: unknown;
-  /** Sent as-is (for malformed-body tests); wins over `body`. */
-  readonly rawBody?: string;
+  /** Sent as-is (malformed-body tests, images); wins over `body`. */
+  readonly rawBody?: string | Uint8Array;
   readonly token?: string;
   readonly headers?: Record<string, string>;
 }
@@ -35,13 +35,13 @@ export class ApiClient {
   async request<T = any>(path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> { // eslint-disable-line @typescript-eslint/no-explicit-any
     const headers: Record<string, string> = { 'x-forwarded-for': this.ip, ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
-    let body: string | undefined;
+    let body: string | Uint8Array | undefined;
     if (options.rawBody !== undefined) body = options.rawBody;
     else if (options.body !== undefined) {
       body = JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await fetch(this.baseUrl + path, { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, ...(body === undefined ? {} : { body }) });
+    const res = await fetch(this.baseUrl + path, { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, ...(body === undefined ? {} : { body: body as string }) });
     const text = await res.text();
     const contentType = res.headers.get('content-type') ?? '';
     return { status: res.status, headers: res.headers, contentType, body: (text && contentType.includes('json') ? JSON.parse(text) : text) as T };

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Topology } from '@cleavejs/core';
 import { split } from '../../topologies/split.ts';
 import { freePort } from './free-port.ts';
 import { deleteNatsNamespace, natsNamespace } from './nats.ts';
@@ -28,7 +29,8 @@ export interface SplitTarget extends Target {
  * supervisor with one OS process per service, each with its own database (a schema per module on the
  * embedded PostgreSQL server the supervisor owns, or a fresh PostgreSQL database per module).
  */
-export async function startSplit(options: TargetOptions = {}): Promise<SplitTarget> {
+export async function startSplit(options: TargetOptions & { readonly topology?: Topology } = {}): Promise<SplitTarget> {
+  const topology = options.topology ?? split;
   const dataDir = await mkdtemp(join(tmpdir(), 'cleave-split-'));
   const services: Record<string, string> = {};
   const env: Record<string, string> = {
@@ -41,7 +43,7 @@ export async function startSplit(options: TargetOptions = {}): Promise<SplitTarg
     ...options.env,
   };
   delete env.DATABASE_URL;
-  for (const name of Object.keys(split.services)) {
+  for (const name of Object.keys(topology.services)) {
     services[name] = `http://127.0.0.1:${await freePort()}`;
     env[`CLEAVE_SERVICE_${name.toUpperCase()}_URL`] = services[name];
   }
@@ -49,14 +51,14 @@ export async function startSplit(options: TargetOptions = {}): Promise<SplitTarg
   const databaseUrls: Record<string, string> = {};
   if (options.postgresUrl) {
     // A database per module, as when each service has its own server.
-    for (const schema of ['users', 'posts', 'notifications', 'inventory', 'payments', 'orders', 'cleave_sessions']) {
+    for (const schema of ['users', 'posts', 'notifications', 'inventory', 'payments', 'orders', 'media', 'cleave_sessions']) {
       const database = await createTestDatabase(options.postgresUrl, `cleave_split_${schema}`);
       databases.push(database);
       databaseUrls[schema] = database.url;
       env[`${schema.toUpperCase()}_DATABASE_URL`] = database.url;
     }
   }
-  const child: ChildProcess = spawn(process.execPath, [cleaveBin, '--config', join(repoRoot, 'cleave.config.ts'), 'start', '--topology', 'split'], {
+  const child: ChildProcess = spawn(process.execPath, [cleaveBin, '--config', join(repoRoot, 'cleave.config.ts'), 'start', '--topology', topology.name], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCheck } from './commands/check.ts';
+import { registerContract } from './commands/contract.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerInit } from './commands/init.ts';
 import { registerSaga } from './commands/saga.ts';
@@ -17,6 +18,7 @@ registerCheck(program);
 registerEvents(program);
 registerSaga(program);
 registerInit(program);
+registerContract(program); // issue 14
 
 try {
   await program.parseAsync();

@@ -11,13 +11,14 @@ import type { Tracer } from '../telemetry/tracer.ts';
 import type { AggregateContext, AnyAggregate } from './aggregate.ts';
 import { mountAuthRoutes, RefreshInput, TokenPair } from './auth-routes.ts';
 import { mountApiReference } from './api-reference.ts';
-import { bodySizeLimit } from '../http/body-size-limit.ts';
 import { clientIp } from './client-ip.ts';
 import type { GatewayEnv } from './gateway-env.ts';
 import { buildOpenApi } from './openapi.ts';
 import { asCleaveError, PROBLEM_CONTENT_TYPE, problemBody } from '../errors/problem.ts';
 import { API_PREFIX } from './public-route.ts';
 import type { PublicRoute, RouteError } from './public-route.ts';
+import { limitBodies, readRawInput, respondRaw } from './raw-body.ts';
+import { isRawMessage } from '../module/raw-body.ts';
 import { rateLimit } from './rate-limit.ts';
 import type { LimiterFactory, RateLimitPolicy } from './rate-limit.ts';
 import { gatewayRequestContext } from './request-context.ts';
@@ -91,7 +92,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   const sessionAuth = options.sessionAuth;
   if (sessionAuth) app.get('/.well-known/jwks.json', (c) => c.json({ keys: sessionAuth.jwks() }));
 
-  app.use(`${API_PREFIX}/*`, bodySizeLimit(options.bodyLimitBytes, () => errors.PAYLOAD_TOO_LARGE(`the body exceeds ${options.bodyLimitBytes} bytes`, { limitBytes: options.bodyLimitBytes })));
+  app.use(`${API_PREFIX}/*`, limitBodies(options.bodyLimitBytes, options.contracts));
   app.use(`${API_PREFIX}/*`, rateLimit(options.rateLimits.filter((p) => p.key === 'ip'), options.limiterFactory));
   app.use(`${API_PREFIX}/*`, userAuthentication(sessionAuth, options.authenticate));
   app.use(`${API_PREFIX}/*`, rateLimit(options.rateLimits.filter((p) => p.key === 'user'), options.limiterFactory));
@@ -107,7 +108,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
       routes.push({ operationId: op.id, tag: op.module, http, input: op.input, output: op.output, description: op.description, errors: routeErrors(contract) });
       app.on(http.method, API_PREFIX + http.path, async (c) => {
         requireUser(c, http.auth);
-        const input = await readRequestInput(c, http.method);
+        const input = http.body === 'raw' ? await readRawInput(c, http) : await readRequestInput(c, http.method);
         const output = await options.router.dispatch(op, input, context(c));
         return respond(c, http.status ?? 200, output);
       });
@@ -158,6 +159,7 @@ function requireUser(c: Context<GatewayEnv>, auth: 'user' | 'public' | undefined
 
 function respond(c: Context<GatewayEnv>, status: number, output: unknown): Response {
   if (status === 204) return c.body(null, 204);
+  if (isRawMessage(output)) return respondRaw(c, status, output);
   return c.json(output as object, status as 200);
 }
 

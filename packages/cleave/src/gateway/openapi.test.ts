@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { bytes, rawOutput } from '../module/raw-body.ts';
 import { buildOpenApi } from './openapi.ts';
 import type { PublicRoute } from './public-route.ts';
 
@@ -34,6 +35,20 @@ const routes: PublicRoute[] = [
     http: { method: 'DELETE', path: '/posts/:id', status: 204 },
     input: z.object({ id: z.string() }),
     output: z.object({ deleted: z.literal(true) }),
+  },
+  {
+    operationId: 'media.upload',
+    tag: 'media',
+    http: { method: 'POST', path: '/posts/:id/image', status: 202, body: 'raw', contentTypes: ['image/png', 'image/webp'] },
+    input: z.object({ id: z.string(), body: bytes(), contentType: z.string() }),
+    output: z.object({ imageId: z.string() }),
+  },
+  {
+    operationId: 'media.get',
+    tag: 'media',
+    http: { method: 'GET', path: '/media/:imageId', auth: 'public' },
+    input: z.object({ imageId: z.string() }),
+    output: rawOutput,
   },
   {
     operationId: 'auth.logout',
@@ -77,7 +92,7 @@ describe('buildOpenApi', () => {
   });
 
   it('writes paths under /api/v1 with {param} templates and groups methods of one path', () => {
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/v1/auth/logout', '/api/v1/posts', '/api/v1/posts/{id}']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/api/v1/auth/logout', '/api/v1/media/{imageId}', '/api/v1/posts', '/api/v1/posts/{id}', '/api/v1/posts/{id}/image']);
     expect(Object.keys(doc.paths['/api/v1/posts/{id}'] ?? {}).sort()).toEqual(['delete', 'get']);
     expect(Object.keys(doc.paths['/api/v1/posts'] ?? {}).sort()).toEqual(['get', 'post']);
   });
@@ -110,6 +125,18 @@ describe('buildOpenApi', () => {
     expect(Object.keys((schema?.properties ?? {}) as object).sort()).toEqual(['body', 'title']);
     expect(create.responses['201']?.content?.['application/json']).toBeDefined();
     expect(create.responses).not.toHaveProperty('200');
+  });
+
+  it('describes a raw body as binary per accepted type, and a raw output as binary', () => {
+    const upload = op('/api/v1/posts/{id}/image', 'post');
+    expect(upload.requestBody).toEqual({
+      required: true,
+      content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/webp': { schema: { type: 'string', format: 'binary' } } },
+    });
+    expect(upload.responses).toHaveProperty('413');
+    expect(upload.responses).toHaveProperty('415');
+    expect(upload.responses['202']?.content?.['application/json']).toBeDefined();
+    expect(op('/api/v1/media/{imageId}', 'get').responses['200']?.content).toEqual({ '*/*': { schema: { type: 'string', format: 'binary' } } });
   });
 
   it('gives a 204 answer no content', () => {

@@ -28,6 +28,11 @@ function schemaOf(type: z.ZodType, io: 'input' | 'output'): JsonSchema {
   return schema;
 }
 
+/** An output whose `body` is bytes (module/raw-body.ts) is sent as the bytes themselves. */
+function isRawSchema(type: z.ZodType): boolean {
+  return type instanceof z.ZodObject && type.shape.body !== undefined && (type.shape.body as z.ZodType).safeParse(new Uint8Array(0)).success;
+}
+
 function bodySchema(input: JsonSchema, properties: JsonSchema, required: string[]): JsonSchema {
   const { required: _all, ...rest } = input;
   return { ...rest, properties, ...(required.length ? { required } : {}) };
@@ -94,7 +99,11 @@ export function buildOpenApi(info: { title: string; version: string }, routes: r
     const parameters: unknown[] = pathParams.map((name) => ({ name, in: 'path', required: true, schema: properties[name] ?? { type: 'string' } }));
     const bodyMethod = method === 'POST' || method === 'PUT' || method === 'PATCH';
     let requestBody: unknown;
-    if (bodyMethod) {
+    if (bodyMethod && route.http.body === 'raw') {
+      // The body is the bytes themselves; the other input fields come from the path and query.
+      const binary = { schema: { type: 'string', format: 'binary' } };
+      requestBody = { required: true, content: Object.fromEntries((route.http.contentTypes ?? ['application/octet-stream']).map((t) => [t, binary])) };
+    } else if (bodyMethod) {
       const bodyProps = Object.fromEntries(Object.entries(properties).filter(([k]) => !pathParams.includes(k)));
       if (Object.keys(bodyProps).length > 0) {
         const bodyRequired = [...required].filter((k) => !pathParams.includes(k));
@@ -113,7 +122,9 @@ export function buildOpenApi(info: { title: string; version: string }, routes: r
       [String(status)]:
         route.output === undefined || status === 204
           ? { description: 'No content' }
-          : { description: 'Success', content: { 'application/json': { schema: schemaOf(route.output, 'output') } } },
+          : isRawSchema(route.output)
+            ? { description: 'The bytes, with Content-Type, ETag and Cache-Control', content: { '*/*': { schema: { type: 'string', format: 'binary' } } } }
+            : { description: 'Success', content: { 'application/json': { schema: schemaOf(route.output, 'output') } } },
       ...errorResponses(route, { bodyMethod, pathParams: pathParams.length > 0, auth }),
       default: problem('Error'),
     };

@@ -17,6 +17,16 @@ export interface HttpExposure {
   /** Name of an extra gateway rate-limit policy for this route (e.g. `auth`). */
   readonly rateLimit?: string;
   readonly summary?: string;
+  /**
+   * `raw`: the request body is bytes, not JSON. The input gets them as `body` (see
+   * `bytes()`) and the request's `Content-Type` as `contentType`; path parameters and
+   * the query string fill the other fields. Default `json`.
+   */
+  readonly body?: 'json' | 'raw';
+  /** For a raw body: the accepted `Content-Type`s (others get 415). */
+  readonly contentTypes?: readonly string[];
+  /** For a raw body: its size limit, in place of the gateway's JSON limit (larger gets 413). */
+  readonly maxBytes?: number;
 }
 
 /** One callable of a module: typed input and output, and how it may be retried and exposed. */

@@ -73,7 +73,8 @@ export function defineModule<C extends AnyContract, DB = unknown>(contract: C, s
   if (dependsOn.includes(contract.$name)) throw configErrors.SELF_DEPENDENCY(`module "${contract.$name}" cannot depend on itself`);
   const subscriptions = spec.subscriptions?.(subscribeFn<DB>()) ?? [];
   for (const { event } of subscriptions) {
-    if (!dependsOn.includes(event.module)) {
+    // A module may react to its own events: background work that survives a crash and is retried (media's thumbnails).
+    if (event.module !== contract.$name && !dependsOn.includes(event.module)) {
       throw configErrors.SUBSCRIPTION_UNDECLARED(`module "${contract.$name}" subscribes to ${event.name} but does not declare "${event.module}" in dependsOn`);
     }
   }

@@ -10,6 +10,12 @@ export interface ServiceSpec {
   readonly roles?: readonly ServiceRole[];
   /** Port to listen on; the gateway service's port is overridden by `PORT`. */
   readonly port?: number;
+  /**
+   * A service written in another language: the supervisor runs this program (argv, from
+   * the working directory) in its place. It must serve the internal protocol for the
+   * modules it hosts, reading their contracts from `cleave contract export`.
+   */
+  readonly command?: readonly string[];
 }
 
 /** The map service → modules. `monolith`: one service hosts all; `split`: several. */

@@ -10,6 +10,7 @@ import type { Tracer } from '../telemetry/tracer.ts';
 import type { CallTransport } from './call-transport.ts';
 import { errorFromProblem } from '../errors/problem.ts';
 import { callPath, headers } from '../http/http-protocol.ts';
+import { fromWire, RAW_FIELDS_HEADER, toWire } from './raw-wire.ts';
 import { TargetPolicies, TransportFailure } from './resilience.ts';
 import type { ResilienceOptions } from './resilience.ts';
 
@@ -70,8 +71,9 @@ export class HttpTransport implements CallTransport {
     const remaining = ctx.deadline - Date.now();
     if (remaining <= 0) throw errors.DEADLINE_EXCEEDED(`no time left to call ${op.id}`);
     const token = await this.#options.tokens.tokenFor(this.#options.service, ctx.user?.id);
+    const message = toWire(input);
     const requestHeaders: Record<string, string> = {
-      'content-type': 'application/json',
+      ...message.headers,
       [headers.authorization]: `Bearer ${token}`,
       [headers.traceparent]: formatTraceparent(ctx.trace),
       [headers.deadline]: String(remaining),
@@ -84,7 +86,7 @@ export class HttpTransport implements CallTransport {
         method: 'POST',
         path: callPath(op.module, op.name),
         headers: requestHeaders,
-        body: JSON.stringify(input ?? {}),
+        body: message.body,
         // undici's own timers, not an AbortSignal.timeout per call (~5 µs each to make).
         headersTimeout: remaining,
         bodyTimeout: remaining,
@@ -101,6 +103,8 @@ export class HttpTransport implements CallTransport {
       // Connection refused or reset: safe to retry an idempotent call.
       throw new TransportFailure(`${this.#options.service} could not be reached: ${(err as Error).message}`, true, { cause: err });
     }
+    const rawFields = response.headers[RAW_FIELDS_HEADER];
+    if (response.statusCode === 200 && typeof rawFields === 'string') return fromWire(rawFields, new Uint8Array(await response.body.arrayBuffer()));
     const text = await response.body.text();
     const body = parseJson(text);
     if (response.statusCode === 200) {

@@ -13,6 +13,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { newTraceContext, parseTraceparent } from '../telemetry/trace-context.ts';
 import type { OperationHost } from './call-transport.ts';
 import { CALL_PATH_PREFIX, EVENTS_PATH, headers, SERVICE_INFO_PATH, SERVICE_JWKS_PATH } from '../http/http-protocol.ts';
+import { fromWire, INTERNAL_RAW_BODY_LIMIT_BYTES, RAW_FIELDS_HEADER, toWire } from './raw-wire.ts';
 
 export interface InternalServerOptions {
   readonly service: string;
@@ -73,7 +74,9 @@ export function createInternalServer(options: InternalServerOptions): Hono {
     return c.json({ accepted: parsed.data.events.length });
   });
 
-  app.post(`${CALL_PATH_PREFIX}:module/:operation`, bodySizeLimit(options.bodyLimitBytes, () => errors.PAYLOAD_TOO_LARGE(`the call body exceeds ${options.bodyLimitBytes} bytes`)), async (c) => {
+  const jsonLimit = bodySizeLimit(options.bodyLimitBytes, () => errors.PAYLOAD_TOO_LARGE(`the call body exceeds ${options.bodyLimitBytes} bytes`));
+  const rawLimit = bodySizeLimit(INTERNAL_RAW_BODY_LIMIT_BYTES, () => errors.PAYLOAD_TOO_LARGE(`the raw call body exceeds ${INTERNAL_RAW_BODY_LIMIT_BYTES} bytes`));
+  app.post(`${CALL_PATH_PREFIX}:module/:operation`, (c, next) => (c.req.header(RAW_FIELDS_HEADER) === undefined ? jsonLimit : rawLimit)(c, next), async (c) => {
     const caller = await options.verifier.verify(/^Bearer (\S+)$/.exec(c.req.header(headers.authorization) ?? '')?.[1]);
     const module = c.req.param('module');
     if (!options.mayCall(caller.service, module)) {
@@ -82,12 +85,7 @@ export function createInternalServer(options: InternalServerOptions): Hono {
     const host = options.hosts.get(module);
     if (host === undefined) throw errors.UNKNOWN_OPERATION(`service "${options.service}" does not host module "${module}"`);
 
-    let input: unknown;
-    try {
-      input = JSON.parse((await c.req.text()) || '{}');
-    } catch (err) {
-      throw errors.MALFORMED_JSON(err instanceof Error ? err.message : undefined);
-    }
+    const input = await readCallInput(c.req.raw.headers.get(RAW_FIELDS_HEADER), c.req.raw);
     const budget = Number(c.req.header(headers.deadline));
     const ctx: RequestContext = {
       trace: parseTraceparent(c.req.header(headers.traceparent)) ?? newTraceContext(),
@@ -97,10 +95,19 @@ export function createInternalServer(options: InternalServerOptions): Hono {
       deadline: Date.now() + (Number.isFinite(budget) && budget > 0 ? Math.min(budget, options.maxDeadlineMs) : options.maxDeadlineMs),
       idempotencyKey: decodeKey(c.req.header(headers.idempotencyKey)),
     };
-    const output = await host.handle(c.req.param('operation'), input, ctx);
-    return c.json(output as object);
+    const output = toWire(await host.handle(c.req.param('operation'), input, ctx));
+    return c.body(output.body as string, 200, output.headers);
   });
   return app;
+}
+
+async function readCallInput(rawFields: string | null, request: Request): Promise<unknown> {
+  if (rawFields !== null) return fromWire(rawFields, new Uint8Array(await request.arrayBuffer()));
+  try {
+    return JSON.parse((await request.text()) || '{}');
+  } catch (err) {
+    throw errors.MALFORMED_JSON(err instanceof Error ? err.message : undefined);
+  }
 }
 
 function decodeKey(raw: string | undefined): string | undefined {

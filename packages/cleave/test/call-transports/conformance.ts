@@ -34,7 +34,8 @@ export type ConformanceCase =
   | 'idempotency-key-unicode'
   | 'user-and-caller'
   | 'trace'
-  | 'undeclared-dependency';
+  | 'undeclared-dependency'
+  | 'raw-bytes';
 
 export interface ConformanceOptions {
   /**
@@ -76,6 +77,20 @@ export function callTransportConformance(name: string, setup: () => Promise<Call
       if (bug === undefined) it(`${id}: ${title}`, body);
       else it.fails(`${id}: ${title} [known bug: ${bug}]`, body);
     }
+
+    conformance('raw-bytes', 'bytes in and out arrive byte for byte beside their fields; the callee validates them', async () => {
+      // Every byte value, and more than one network chunk.
+      const sent = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7) % 256);
+      const output = (await caller('reverse', { body: sent, contentType: 'image/png', label: 'ünïcode tag' })) as { body: Uint8Array; contentType: string; etag: string };
+      expect(output.body).toBeInstanceOf(Uint8Array);
+      expect(Buffer.from(output.body).equals(Buffer.from(Uint8Array.from(sent).reverse()))).toBe(true);
+      expect(output).toMatchObject({ contentType: 'image/png', etag: '"ünïcode tag"' });
+      expect(probe.count('reverse')).toBe(1);
+      // Not bytes: the callee's schema refuses, whichever transport carried the call.
+      expect((await rejectionOf(caller('reverse', { body: 'not bytes', contentType: 'x', label: 'l' }))).code).toBe(errors.VALIDATION_FAILED.code);
+      const tooMany = new Uint8Array(4 * 1024 * 1024 + 1);
+      expect((await rejectionOf(caller('reverse', { body: tooMany, contentType: 'x', label: 'l' }))).code).toBe(errors.VALIDATION_FAILED.code);
+    });
 
     conformance('round-trip', 'the output arrives as the callee returned it, validated (undeclared fields stripped)', async () => {
       const trace = newTraceContext();

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { defineContract, operation } from '../../src/module/contract.ts';
 import type { AnyOperation } from '../../src/module/contract.ts';
 import { defineModule } from '../../src/module/define-module.ts';
+import { bytes, rawOutput } from '../../src/module/raw-body.ts';
 import type { ModuleContext } from '../../src/module/module-context.ts';
 import { remainingMs } from '../../src/module/request-context.ts';
 import type { CallOptions, RequestContext } from '../../src/module/request-context.ts';
@@ -42,6 +43,8 @@ export const echoApi = defineContract('echo', {
     broken: operation({ input: z.object({}), output: z.object({ n: z.number() }) }),
     /** Throws a plain Error (a bug in the callee), not a CleaveError. */
     crash: operation({ input: z.object({}), output: z.object({}) }),
+    /** Raw bytes in and out: answers them reversed, with the label as ETag. */
+    reverse: operation({ input: z.object({ body: bytes({ maxBytes: 4 * 1024 * 1024 }), contentType: z.string(), label: z.string() }), output: rawOutput, idempotent: true }),
   },
   errors: {
     CONFLICT: { status: 409, title: 'Echo conflict' },
@@ -68,6 +71,7 @@ export const clientApi = defineContract('client', {
     broken: operation({ input: z.object({}), output: z.unknown() }),
     crash: operation({ input: z.object({}), output: z.unknown() }),
     undeclared: operation({ input: z.object({}), output: z.unknown() }),
+    reverse: operation({ input: z.object({ body: z.unknown(), contentType: z.string(), label: z.string() }), output: z.unknown() }),
   },
 });
 
@@ -126,6 +130,10 @@ export function echoModule(probe: Probe) {
         probe.enter('crash', ctx);
         throw new Error('connection string postgres://admin:hunter2@db');
       },
+      async reverse({ body, contentType, label }, ctx) {
+        probe.enter('reverse', ctx);
+        return { body: Uint8Array.from(body).reverse(), contentType, etag: `"${label}"` };
+      },
     },
   });
 }
@@ -149,6 +157,7 @@ export const clientModule = defineModule(clientApi, {
     crash: (_input, ctx) => ctx.call(echoApi.crash, {}),
     // ledger is not in dependsOn: the runtime must refuse before routing.
     undeclared: (_input, ctx) => ctx.call(ledgerApi.ping, {}),
+    reverse: (input, ctx) => ctx.call(echoApi.reverse, input as never),
   },
 });
 

@@ -34,4 +34,11 @@ export const migrations: Migrations = {
       await db.schema.alterTable('authors').addColumn('seq', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
     },
   },
+  '0004_post_images': {
+    // The post's image as media last announced it (image.ready.v1), and that event's seq.
+    async up(db) {
+      await db.schema.alterTable('posts').addColumn('image', 'text').execute();
+      await db.schema.alterTable('posts').addColumn('image_seq', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 };

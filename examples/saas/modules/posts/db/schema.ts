@@ -11,6 +11,10 @@ export interface PostsDb {
     author_name: string;
     created_at: ColumnType<Date, Date, never>;
     updated_at: Date;
+    /** The latest ready image (JSON text, a PostImage), from media's image.ready.v1. */
+    image: ColumnType<string | null, string | null | undefined, string | null>;
+    /** The seq of the image.ready.v1 event that set `image`. */
+    image_seq: ColumnType<string, string | undefined, string>;
   };
   /** Author names learned from users' events, newer than any copy fetched by a call. */
   authors: {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { PostsDb } from '../db/schema.ts';
-import type { Post } from '../types/post.ts';
+import type { Post, PostImage } from '../types/post.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
 type PostRow = Selectable<PostsDb['posts']>;
@@ -15,7 +15,18 @@ export function toPost(row: PostRow): Post {
     authorName: row.author_name,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
+    image: row.image === null ? null : (JSON.parse(row.image) as PostImage),
   };
+}
+
+/** Shows an image media has made ready; a late, older announcement (lower seq) does not win. */
+export async function setPostImage(db: Kysely<PostsDb>, postId: string, image: PostImage, seq: string): Promise<void> {
+  await db
+    .updateTable('posts')
+    .set({ image: JSON.stringify(image), image_seq: seq })
+    .where('id', '=', postId)
+    .where('image_seq', '<', seq)
+    .execute();
 }
 
 export function insertPost(db: Kysely<PostsDb>, post: { title: string; body: string; authorId: string; authorName: string }): Promise<PostRow> {

@@ -4,6 +4,15 @@ export const PostId = z.string().min(1).max(64);
 export const Title = z.string().trim().min(1, 'must not be empty').max(200);
 export const Body = z.string().min(1, 'must not be empty').max(20_000);
 
+/** A post's image once media has made its thumbnails (eventual consistency: null until then). */
+export const PostImage = z.object({
+  id: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  urls: z.object({ original: z.string(), small: z.string(), medium: z.string(), large: z.string() }),
+});
+export type PostImage = z.infer<typeof PostImage>;
+
 export const Post = z.object({
   id: z.string(),
   title: z.string(),
@@ -13,6 +22,7 @@ export const Post = z.object({
   authorName: z.string(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
+  image: PostImage.nullable(),
 });
 export type Post = z.infer<typeof Post>;
 

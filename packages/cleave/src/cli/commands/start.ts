@@ -59,11 +59,10 @@ async function superviseTopology(app: AppDefinition, topology: Topology, configP
   const bin = fileURLToPath(new URL('../../../bin/cleave.mjs', import.meta.url));
   const supervisor = new Supervisor({
     env: process.env,
-    services: Object.keys(topology.services).map((name) => ({
-      name,
-      command: process.execPath,
-      args: [bin, '--config', configPath, 'start', '--topology', topology.name, '--service', name],
-    })),
+    services: Object.entries(topology.services).map(([name, spec]) => {
+      const [program, ...args] = spec.command ?? [process.execPath, bin, '--config', configPath, 'start', '--topology', topology.name, '--service', name];
+      return { name, command: program as string, args };
+    }),
   });
   supervisor.start();
   console.log(startBanner({ app, topology, settings, publicUrl: `http://${settings.host}:${settings.port ?? 3000}` }));
