@@ -105,7 +105,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       return database;
     };
 
-    const router = new CallRouter();
+    const router = new CallRouter({ trustInProcessCalls: app.trustInProcessCalls }); // issue 9: trusted in-process calls
     const modules = new Map<string, ModuleRuntime>();
     // Opened together: each embedded database takes a second or two to start.
     const opened = await Promise.all(
