@@ -10,6 +10,8 @@ export interface ServiceSettings {
   readonly databaseUrl: string | undefined;
   /** `<MODULE>_DATABASE_URL` overrides, keyed by module name. */
   readonly moduleDatabaseUrls: Readonly<Record<string, string>>;
+  /** Connections per module pool on PostgreSQL (`CLEAVE_DB_POOL_SIZE`, default 5). */
+  readonly databasePoolSize: number | undefined;
   readonly tracing: boolean;
   readonly trustProxy: boolean;
   readonly bodyLimitBytes: number;
@@ -44,6 +46,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
     dataDir: resolve(env.CLEAVE_DATA_DIR ?? '.data'),
     databaseUrl: env.DATABASE_URL || undefined,
     moduleDatabaseUrls,
+    databasePoolSize: optionalInt(env, 'CLEAVE_DB_POOL_SIZE'),
     tracing: env.CLEAVE_TRACING !== 'off',
     trustProxy: env.CLEAVE_TRUST_PROXY === '1' || env.CLEAVE_TRUST_PROXY === 'true',
     bodyLimitBytes: optionalInt(env, 'CLEAVE_BODY_LIMIT_BYTES') ?? 100 * 1024,
@@ -65,7 +68,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
 export function databaseFor(settings: ServiceSettings, module: string): DatabaseLocation {
   const own = Object.hasOwn(settings.moduleDatabaseUrls, module) ? settings.moduleDatabaseUrls[module] : undefined;
   const url = own ?? settings.databaseUrl;
-  return url ? { kind: 'postgres', url } : { kind: 'pglite', dataDir: settings.dataDir };
+  if (!url) return { kind: 'pglite', dataDir: settings.dataDir };
+  return settings.databasePoolSize ? { kind: 'postgres', url, poolSize: settings.databasePoolSize } : { kind: 'postgres', url };
 }
 
 function parseTransport(raw: string | undefined): ServiceSettings['eventTransport'] {
