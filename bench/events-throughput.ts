@@ -84,6 +84,9 @@ export interface EventsBenchOptions {
 export const targets = {
   /** Cleave's end-to-end events/s with full guarantees, as a share of raw JetStream's. */
   cleaveVsRaw: 1 / 3,
+  /** A lone event on NATS at light load, publish commit → handler: p50 and p99 at most (ms). */
+  pacedP50Ms: 10,
+  pacedP99Ms: 50,
 } as const;
 
 // ---------------------------------------------------------------------------------------
@@ -844,6 +847,10 @@ export function report(raw: ScenarioResult, nats: CleaveResult, local: CleaveRes
       pass: ratio >= targets.cleaveVsRaw,
     },
   ];
+  const paced = [
+    { target: `Cleave on NATS, lone event at ${o.pacedRate}/s: publish commit → handler p50 <= ${targets.pacedP50Ms} ms`, value: nats.pacedLatencyMs.p50, pass: nats.pacedLatencyMs.p50 <= targets.pacedP50Ms },
+    { target: `Cleave on NATS, lone event at ${o.pacedRate}/s: publish commit → handler p99 <= ${targets.pacedP99Ms} ms`, value: nats.pacedLatencyMs.p99, pass: nats.pacedLatencyMs.p99 <= targets.pacedP99Ms },
+  ];
 
   const analysis: string[] = [];
   for (const r of [nats, local]) {
@@ -883,7 +890,7 @@ export function report(raw: ScenarioResult, nats: CleaveResult, local: CleaveRes
     ratios: { cleaveNatsVsRaw: ratio, cleaveLocalVsRaw: local.eventsPerSec / raw.eventsPerSec, cleaveNatsVsLocal: nats.eventsPerSec / local.eventsPerSec },
     cpuPerEventUs: Object.fromEntries(scenarios.map((r) => [r.id, cpuPerEventUs(r)])),
     workerPerEventMs: { nats: workerBreakdown(nats), local: workerBreakdown(local) },
-    targets: verdicts,
+    targets: [...verdicts, ...paced],
     notes,
   };
   const text = [
@@ -891,6 +898,7 @@ export function report(raw: ScenarioResult, nats: CleaveResult, local: CleaveRes
     '',
     `(b)/(a) throughput: ${ratio.toFixed(3)}   (c)/(a): ${(local.eventsPerSec / raw.eventsPerSec).toFixed(3)}`,
     ...verdicts.map((v) => `${v.pass ? 'PASS' : 'MISS'}  ${v.target}: ${(v.value * 100).toFixed(1)}%`),
+    ...paced.map((v) => `${v.pass ? 'PASS' : 'MISS'}  ${v.target}: ${ms(v.value)} ms`),
     '',
     ...analysis,
     '',

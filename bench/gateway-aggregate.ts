@@ -1,23 +1,32 @@
 /**
  * The gateway's aggregated `GET /api/v1/posts/:id` (post + author, two module calls)
- * under load with autocannon, against three deployments, each in child processes:
- *   - monolith: `cleave start` (one process; the two calls are function calls);
- *   - split: `cleave start --topology split` (a supervisor and one process per service;
- *     the two calls are HTTP requests from the gateway service to posts and users);
- *   - naive: the seed's hand-rolled version (bench/lib/naive-service.ts): a node:http
- *     gateway making two `fetch` calls to node:http posts and users services, in memory,
- *     with no auth, validation, rate limits or tracing.
- * Cleave runs with its default settings (tracing on, PGlite in CLEAVE_DATA_DIR), except
- * LOG_LEVEL=warn (the default `info` logs a line per request) and CLEAVE_TRUST_PROXY=1.
+ * under load with autocannon, against four deployments, each in child processes:
+ *   - Cleave monolith: `cleave start` (one process; the two calls are function calls);
+ *   - Cleave split: `cleave start --topology split` (a supervisor and one process per
+ *     service; the two calls are HTTP requests from the gateway service to posts and users);
+ *   - hand-written monolith (bench/lib/hand-written-service.ts): node:http, jose verify of
+ *     the bearer token on every request, two `pg` queries;
+ *   - naive split, seed-style: that gateway making two `fetch` hops to node:http posts and
+ *     users services, one `pg` query each.
+ * The hand-written rows read the database the Cleave monolith wrote, so all four answer
+ * the same bytes (checked). They have no validation, rate limits or tracing.
+ * Cleave runs with its default settings (tracing on, rate limits on, auth on) on
+ * PostgreSQL (DATABASE_URL: fresh databases, dropped afterwards), except LOG_LEVEL=warn
+ * (the default `info` logs a line per request) and CLEAVE_TRUST_PROXY=1.
  *
- *   tsx bench/gateway-aggregate.ts
+ *   DATABASE_URL=postgres://... tsx bench/gateway-aggregate.ts
+ *
+ * Without DATABASE_URL it prints a "skipped" line: the hand-written baselines need PostgreSQL.
  *
  * The gateway's default rate limits (600 requests/min per IP, 1200/min per user) would
  * refuse most of a load test and no setting raises them, so the load comes from many
  * X-Forwarded-For addresses and many signed-up users (see the report's notes).
  *
- * BENCH_GW_SECONDS (default 10), BENCH_GW_CONNECTIONS (default 20), BENCH_GW_USERS
- * (default 48), BENCH_GW_TRACING=off (run Cleave with CLEAVE_TRACING=off instead).
+ * BENCH_GW_SECONDS (default 15), BENCH_GW_ROUNDS (default 5: turns per target, interleaved),
+ * BENCH_GW_CONNECTIONS (default 20), BENCH_GW_USERS
+ * (default 48), BENCH_GW_TRACING=off (run Cleave with CLEAVE_TRACING=off instead),
+ * BENCH_GW_PROFILE=<dir> (CPU profiles of the Cleave monolith and of the split's supervisor;
+ * read them with `tsx bench/lib/profile-top.ts <file>`).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -27,14 +36,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import type { JWK } from 'jose';
+import { createTestDatabase } from '../examples/saas/test/support/postgres.ts';
 import { split } from '../examples/saas/topologies/split.ts';
-import { count, freePort, isMain, percentiles, waitUntil } from './lib/load.ts';
+import { HAND_TOKEN } from './lib/hand-written-service.ts';
+import { count, freePort, isMain, percentiles, processTreeCpuSeconds, waitUntil } from './lib/load.ts';
 import type { Percentiles } from './lib/load.ts';
 import { environment, formatTable, ratio, writeJson } from './lib/measure.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 const cleaveBin = join(repoRoot, 'packages/cleave/bin/cleave.mjs');
-const naiveService = join(import.meta.dirname, 'lib/naive-service.ts');
+const handWrittenService = join(import.meta.dirname, 'lib/hand-written-service.ts');
 
 export interface GatewayOptions {
   readonly seconds: number;
@@ -45,16 +58,24 @@ export interface GatewayOptions {
   /** Distinct X-Forwarded-For addresses per user (per-IP limit: 600/min). */
   readonly ipsPerUser: number;
   readonly tracing: boolean;
+  /** The measured seconds of each target are taken in this many turns, interleaved with the others'. */
+  readonly rounds: number;
+  readonly postgresUrl: string | undefined;
 }
 
 export const defaultOptions: GatewayOptions = {
-  seconds: Number(process.env.BENCH_GW_SECONDS ?? 10),
+  seconds: Number(process.env.BENCH_GW_SECONDS ?? 15),
   warmupSeconds: 2,
   connections: Number(process.env.BENCH_GW_CONNECTIONS ?? 20),
   users: Number(process.env.BENCH_GW_USERS ?? 48),
   ipsPerUser: 8,
   tracing: process.env.BENCH_GW_TRACING !== 'off',
+  rounds: Number(process.env.BENCH_GW_ROUNDS ?? 5),
+  postgresUrl: process.env.DATABASE_URL || undefined,
 };
+
+/** Modules with a database of their own in the split topology (plus the gateway's sessions). */
+const splitSchemas = [...Object.values(split.services).flatMap((s) => s.modules), 'cleave_sessions'];
 
 /** The default limits of the gateway (packages/cleave/src/gateway/rate-limit.ts). */
 const limits = { perIpPerMinute: 600, perUserPerMinute: 1200, authPerIpPerMinute: 20 };
@@ -64,6 +85,8 @@ interface Deployment {
   readonly label: string;
   readonly baseUrl: string;
   readonly processes: number;
+  /** The processes that serve it (their trees are summed for CPU time). */
+  readonly pids: readonly number[];
   stop(): Promise<void>;
 }
 
@@ -76,6 +99,9 @@ function cleaveEnv(extra: Record<string, string>, tracing: boolean): Record<stri
   }
   return { ...env, CLEAVE_TRUST_PROXY: '1', LOG_LEVEL: 'warn', ...(tracing ? {} : { CLEAVE_TRACING: 'off' }), ...extra };
 }
+
+/** BENCH_GW_PROFILE=<dir>: the Cleave processes write V8 CPU profiles there (`node --cpu-prof`). */
+const profileArgs = process.env.BENCH_GW_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_GW_PROFILE)] : [];
 
 function spawnChild(args: readonly string[], env: Record<string, string>): { child: ChildProcess; exited: Promise<void> } {
   const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -90,10 +116,13 @@ async function stopChild({ child, exited }: { child: ChildProcess; exited: Promi
 
 const ready = async (url: string, path = '/readyz') => (await fetch(url + path)).status === 200;
 
-async function startMonolith(tracing: boolean): Promise<Deployment> {
+type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
+
+/** The monolith on `database` (the caller drops it: the hand-written rows read it afterwards). */
+async function startMonolith(tracing: boolean, database: TestDatabase): Promise<Deployment> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cleave-bench-mono-'));
   const port = await freePort();
-  const proc = spawnChild([cleaveBin, '--config', join(repoRoot, 'cleave.config.ts'), 'start'], cleaveEnv({ PORT: String(port), CLEAVE_DATA_DIR: dataDir }, tracing));
+  const proc = spawnChild([...profileArgs, cleaveBin, '--config', join(repoRoot, 'cleave.config.ts'), 'start'], cleaveEnv({ PORT: String(port), CLEAVE_DATA_DIR: dataDir, DATABASE_URL: database.url }, tracing));
   const baseUrl = `http://127.0.0.1:${port}`;
   const stop = async () => {
     await stopChild(proc);
@@ -105,23 +134,30 @@ async function startMonolith(tracing: boolean): Promise<Deployment> {
     await stop();
     throw err;
   }
-  return { id: 'monolith', label: 'Cleave monolith (1 process)', baseUrl, processes: 1, stop };
+  return { id: 'monolith', label: 'Cleave monolith (1 process)', baseUrl, processes: 1, pids: [proc.child.pid!], stop };
 }
 
-async function startSplit(tracing: boolean): Promise<Deployment> {
+async function startSplit(tracing: boolean, postgresUrl: string): Promise<Deployment> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cleave-bench-split-'));
   const port = await freePort();
   const extra: Record<string, string> = { PORT: String(port), CLEAVE_DATA_DIR: dataDir, CLEAVE_EVENTS: 'http' };
+  const databases: TestDatabase[] = [];
+  for (const schema of splitSchemas) {
+    const database = await createTestDatabase(postgresUrl, `cleave_bench_gw_${schema}`);
+    databases.push(database);
+    extra[`${schema.toUpperCase()}_DATABASE_URL`] = database.url;
+  }
   const services: string[] = [];
   for (const name of Object.keys(split.services)) {
     const url = `http://127.0.0.1:${await freePort()}`;
     services.push(url);
     extra[`CLEAVE_SERVICE_${name.toUpperCase()}_URL`] = url;
   }
-  const proc = spawnChild([cleaveBin, '--config', join(repoRoot, 'cleave.config.ts'), 'start', '--topology', 'split'], cleaveEnv(extra, tracing));
+  const proc = spawnChild([...profileArgs, cleaveBin, '--config', join(repoRoot, 'cleave.config.ts'), 'start', '--topology', 'split'], cleaveEnv(extra, tracing));
   const baseUrl = `http://127.0.0.1:${port}`;
   const stop = async () => {
     await stopChild(proc);
+    await Promise.all(databases.map((d) => d.drop()));
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
@@ -130,32 +166,35 @@ async function startSplit(tracing: boolean): Promise<Deployment> {
     await stop();
     throw err;
   }
-  return { id: 'split', label: `Cleave split (supervisor + ${services.length} services)`, baseUrl, processes: services.length + 1, stop };
+  return { id: 'split', label: `Cleave split (supervisor + ${services.length} services)`, baseUrl, processes: services.length + 1, pids: [proc.child.pid!], stop };
 }
 
-async function startNaive(post: object, user: object): Promise<Deployment> {
-  const [gatewayPort, postsPort, usersPort] = [await freePort(), await freePort(), await freePort()];
+/** The hand-written monolith (one process) or the naive split (gateway + posts + users). */
+async function startHandWritten(shape: 'monolith' | 'split', databaseUrl: string, jwk: JWK): Promise<Deployment> {
   const base = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
-  const start = (role: string, port: number, extra: Record<string, string>) =>
-    spawnChild(['--import', 'tsx', naiveService], { ...base, NAIVE_ROLE: role, PORT: String(port), ...extra });
+  const common = { ...base, HAND_DATABASE_URL: databaseUrl, HAND_JWK: JSON.stringify(jwk) };
   const url = (port: number) => `http://127.0.0.1:${port}`;
-  const procs = [
-    start('posts', postsPort, { NAIVE_POST: JSON.stringify(post) }),
-    start('users', usersPort, { NAIVE_USER: JSON.stringify(user) }),
-    start('gateway', gatewayPort, { POSTS_URL: url(postsPort), USERS_URL: url(usersPort) }),
-  ];
+  const roles: [string, number, Record<string, string>][] = [];
+  const edgePort = await freePort();
+  if (shape === 'monolith') {
+    roles.push(['monolith', edgePort, {}]);
+  } else {
+    const [postsPort, usersPort] = [await freePort(), await freePort()];
+    roles.push(['posts', postsPort, {}], ['users', usersPort, {}], ['gateway', edgePort, { POSTS_URL: url(postsPort), USERS_URL: url(usersPort) }]);
+  }
+  const procs = roles.map(([role, port, extra]) => spawnChild(['--import', 'tsx', handWrittenService], { ...common, HAND_ROLE: role, PORT: String(port), ...extra }));
   const stop = async () => {
     await Promise.all(procs.map(stopChild));
   };
   try {
-    for (const [i, port] of [postsPort, usersPort, gatewayPort].entries()) {
-      await waitUntil('a naive service', () => ready(url(port), '/healthz'), procs[i]!.child);
-    }
+    for (const [i, [, port]] of roles.entries()) await waitUntil(`hand-written ${roles[i]![0]}`, () => ready(url(port), '/healthz'), procs[i]!.child);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { id: 'naive', label: 'naive: node:http + 2 fetch (3 processes)', baseUrl: url(gatewayPort), processes: 3, stop };
+  return shape === 'monolith'
+    ? { id: 'hand', label: 'hand-written monolith: node:http + jose + 2 pg', baseUrl: url(edgePort), processes: 1, pids: procs.map((p) => p.child.pid!), stop }
+    : { id: 'naive', label: 'naive split: gateway + 2 fetch to 2 services', baseUrl: url(edgePort), processes: 3, pids: procs.map((p) => p.child.pid!), stop };
 }
 
 // Addresses from a per-run random /16, so no two runs (or targets) share a limiter key.
@@ -225,10 +264,47 @@ export interface LoadResult {
   readonly statusCodes: Record<string, number>;
   readonly errors: number;
   readonly timeouts: number;
+  /** CPU ms the target's processes (not PostgreSQL, not the client) spent per answered request. */
+  readonly cpuMsPerRequest?: number;
+}
+
+/** One load slice: its result plus the raw latencies, so the slices of a target can be merged. */
+interface Slice {
+  readonly result: LoadResult;
+  readonly latencies: readonly number[];
+  /** CPU seconds the target's processes used during the slice (Linux), else NaN. */
+  readonly cpuSeconds: number;
+}
+
+/** The slices of one target as one result: all requests over all seconds, all latencies. */
+function merge(slices: readonly Slice[]): LoadResult {
+  const sum = (f: (r: LoadResult) => number) => slices.reduce((acc, s) => acc + f(s.result), 0);
+  const statusCodes: Record<string, number> = {};
+  for (const { result } of slices) for (const [code, n] of Object.entries(result.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  const requests = sum((r) => r.requests);
+  const seconds = sum((r) => r.seconds);
+  return {
+    requests,
+    seconds,
+    requestsPerSecond: requests / seconds,
+    latencyMs: percentiles(slices.flatMap((s) => s.latencies)),
+    ok2xx: sum((r) => r.ok2xx),
+    non2xx: sum((r) => r.non2xx),
+    statusCodes,
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    cpuMsPerRequest: (1000 * slices.reduce((acc, s) => acc + s.cpuSeconds, 0)) / requests,
+  };
 }
 
 /** One autocannon run; `requests` are cycled per connection (pre-built, no per-request setup). */
 async function load(url: string, requests: autocannon.Request[], connections: number, seconds: number): Promise<LoadResult> {
+  return (await loadSlice(url, requests, connections, seconds, [])).result;
+}
+
+async function loadSlice(url: string, requests: autocannon.Request[], connections: number, seconds: number, pids: readonly number[]): Promise<Slice> {
+  const cpu = () => pids.reduce((acc, pid) => acc + (processTreeCpuSeconds(pid) ?? NaN), 0);
+  const cpuBefore = cpu();
   const latencies: number[] = [];
   const result = await new Promise<autocannon.Result>((done, fail) => {
     const instance = autocannon({ url, connections, duration: seconds, requests }, (err: unknown, res: autocannon.Result) => (err ? fail(err) : done(res)));
@@ -238,7 +314,7 @@ async function load(url: string, requests: autocannon.Request[], connections: nu
   const statusCodes: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stat.count ?? 0;
   const answered = latencies.length;
-  return {
+  const loadResult: LoadResult = {
     requests: answered,
     seconds: result.duration,
     requestsPerSecond: answered / result.duration,
@@ -249,6 +325,7 @@ async function load(url: string, requests: autocannon.Request[], connections: nu
     errors: result.errors,
     timeouts: result.timeouts,
   };
+  return { result: loadResult, latencies, cpuSeconds: cpu() - cpuBefore };
 }
 
 export interface Row {
@@ -259,67 +336,94 @@ export interface Row {
   readonly warmup: LoadResult;
 }
 
-export async function gatewayAggregate(options: GatewayOptions = defaultOptions) {
+interface Target {
+  readonly deployment: Deployment;
+  readonly requests: autocannon.Request[];
+  readonly slices: Slice[];
+  warmup?: LoadResult;
+}
+
+export async function gatewayAggregate(options: GatewayOptions & { postgresUrl: string }) {
   const loadBefore = loadavg();
-  const rows: Row[] = [];
-  let sample: Record<string, unknown> | undefined;
-  let probe: LoadResult | undefined;
   const plan = {
     loadRequests: options.users * options.ipsPerUser,
     // What the load may send in one 60 s window before a limit refuses anything.
     headroomRequests: Math.min(options.users * limits.perUserPerMinute, options.users * options.ipsPerUser * limits.perIpPerMinute),
   };
-
-  const measureTarget = async (deployment: Deployment, requests: autocannon.Request[]) => {
-    const url = deployment.baseUrl;
-    const warmup = await load(url, requests, options.connections, options.warmupSeconds);
-    const result = await load(url, requests, options.connections, options.seconds);
-    rows.push({ id: deployment.id, label: deployment.label, processes: deployment.processes, result, warmup });
-    return result;
-  };
-  const requestsFor = (postId: string, sessions: readonly Session[]): autocannon.Request[] =>
+  const requestsFor = (postId: string, tokens: readonly string[]): autocannon.Request[] =>
     Array.from({ length: plan.loadRequests }, (_, i) => ({
       method: 'GET',
       path: `/api/v1/posts/${postId}`,
-      headers: { authorization: `Bearer ${sessions[i % sessions.length]!.token}`, 'x-forwarded-for': newIp() },
+      headers: { authorization: `Bearer ${tokens[i % tokens.length]!}`, 'x-forwarded-for': newIp() },
     }));
-
-  for (const start of [startMonolith, startSplit]) {
-    const deployment = await start(options.tracing);
-    try {
-      const seeded = await seed(deployment.baseUrl, options.users);
-      sample ??= seeded.sample;
-      await measureTarget(deployment, requestsFor(seeded.postId, seeded.sessions));
-      const after = await api(deployment.baseUrl, `/api/v1/posts/${seeded.postId}`, { token: seeded.sessions[0]!.token });
-      assert.equal(after.status, 200);
-      assert.equal(after.headers.get('cleave-partial'), null, `${deployment.id}: the aggregate still answers whole after the load`);
-      if (deployment.id === 'monolith') {
-        // The finding behind the workaround: one client address, one user, default limits.
-        probe = await load(
-          deployment.baseUrl,
-          [{ method: 'GET', path: `/api/v1/posts/${seeded.postId}`, headers: { authorization: `Bearer ${seeded.sessions[0]!.token}`, 'x-forwarded-for': newIp() } }],
-          options.connections,
-          3,
-        );
-      }
-    } finally {
-      await deployment.stop();
-    }
-  }
-
-  // The naive baseline serves the very post and author the Cleave app answered.
-  assert.ok(sample);
-  const { author, ...post } = sample as { id: string; author: { id: string } };
-  const naive = await startNaive(post, author);
+  const targets: Target[] = [];
+  const cleanup: (() => Promise<void>)[] = [];
+  let probe: LoadResult | undefined;
+  let sample: Record<string, unknown> | undefined;
+  const checks: (() => Promise<void>)[] = [];
   try {
-    const read = await api(naive.baseUrl, `/api/v1/posts/${post.id}`);
-    assert.equal(read.status, 200, read.text);
-    assert.deepEqual(read.body, sample, 'naive: the same answer as Cleave');
-    // Same request list shape (headers ignored there), so the client does the same work.
-    await measureTarget(naive, requestsFor(post.id, [{ userId: author.id, token: 'unused' }]));
+    // The Cleave monolith's database also serves the two hand-written targets.
+    const monolithDb = await createTestDatabase(options.postgresUrl, 'cleave_bench_gw_mono');
+    cleanup.push(() => monolithDb.drop());
+    for (const id of ['monolith', 'split'] as const) {
+      const deployment = id === 'monolith' ? await startMonolith(options.tracing, monolithDb) : await startSplit(options.tracing, options.postgresUrl);
+      cleanup.push(() => deployment.stop());
+      const seeded = await seed(deployment.baseUrl, options.users);
+      targets.push({ deployment, requests: requestsFor(seeded.postId, seeded.sessions.map((s) => s.token)), slices: [] });
+      checks.push(async () => {
+        const after = await api(deployment.baseUrl, `/api/v1/posts/${seeded.postId}`, { token: seeded.sessions[0]!.token });
+        assert.equal(after.status, 200);
+        assert.equal(after.headers.get('cleave-partial'), null, `${deployment.id}: the aggregate still answers whole after the load`);
+      });
+      if (id !== 'monolith') continue;
+      sample = seeded.sample;
+      const { privateKey, publicKey } = await generateKeyPair('EdDSA', { extractable: true });
+      const jwk = await exportJWK(publicKey);
+      const tokens = await Promise.all(
+        seeded.sessions.map((s) =>
+          new SignJWT({ sid: randomUUID() })
+            .setProtectedHeader({ alg: 'EdDSA', typ: HAND_TOKEN.typ })
+            .setSubject(s.userId)
+            .setIssuer(HAND_TOKEN.issuer)
+            .setAudience(HAND_TOKEN.audience)
+            .setIssuedAt()
+            .setExpirationTime('1h')
+            .sign(privateKey),
+        ),
+      );
+      for (const shape of ['monolith', 'split'] as const) {
+        const hand = await startHandWritten(shape, monolithDb.url, jwk);
+        cleanup.push(() => hand.stop());
+        const read = await api(hand.baseUrl, `/api/v1/posts/${seeded.postId}`, { token: tokens[0]! });
+        assert.equal(read.status, 200, read.text);
+        assert.deepEqual(read.body, sample, `${hand.id}: the same answer as Cleave`);
+        const refused = await api(hand.baseUrl, `/api/v1/posts/${seeded.postId}`, { token: `${tokens[0]!}x` });
+        assert.equal(refused.status, 401, `${hand.id}: a bad signature is refused`);
+        targets.push({ deployment: hand, requests: requestsFor(seeded.postId, tokens), slices: [] });
+      }
+      // The finding behind the workaround: one client address, one user, default limits.
+      probe = await load(
+        deployment.baseUrl,
+        [{ method: 'GET', path: `/api/v1/posts/${seeded.postId}`, headers: { authorization: `Bearer ${seeded.sessions[0]!.token}`, 'x-forwarded-for': newIp() } }],
+        options.connections,
+        3,
+      );
+    }
+    // All four are up: warm each, then take turns slice by slice (the order rotating each
+    // round), so the load other sessions put on this machine falls on every target alike.
+    for (const target of targets) target.warmup = await load(target.deployment.baseUrl, target.requests, options.connections, options.warmupSeconds);
+    const sliceSeconds = Math.max(1, Math.round(options.seconds / options.rounds));
+    for (let round = 0; round < options.rounds; round++) {
+      for (let k = 0; k < targets.length; k++) {
+        const target = targets[(round + k) % targets.length]!;
+        target.slices.push(await loadSlice(target.deployment.baseUrl, target.requests, options.connections, sliceSeconds, target.deployment.pids));
+      }
+    }
+    for (const check of checks) await check();
   } finally {
-    await naive.stop();
+    for (const step of cleanup.reverse()) await step();
   }
+  const rows: Row[] = targets.map(({ deployment, slices, warmup }) => ({ id: deployment.id, label: deployment.label, processes: deployment.processes, result: merge(slices), warmup: warmup! }));
   return report(rows, probe!, options, plan, Buffer.byteLength(JSON.stringify(sample)), loadBefore);
 }
 
@@ -335,9 +439,10 @@ function report(
   const mono = row('monolith').result;
   const splitResult = row('split').result;
   const naive = row('naive').result;
+  const hand = row('hand').result;
   const ms = (v: number) => v.toFixed(2);
   const table = formatTable(
-    ['target', 'processes', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'req/s vs monolith', 'req/s vs naive'],
+    ['target', 'processes', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'req/s vs hand-written', 'req/s vs naive split', 'CPU ms/req', 'CPU/req vs hand-written'],
     rows.map((r) => [
       r.label,
       String(r.processes),
@@ -346,24 +451,37 @@ function report(
       ms(r.result.latencyMs.p99),
       String(r.result.non2xx),
       String(r.result.errors + r.result.timeouts),
-      ratio(r.result.requestsPerSecond / mono.requestsPerSecond),
+      ratio(r.result.requestsPerSecond / hand.requestsPerSecond),
       ratio(r.result.requestsPerSecond / naive.requestsPerSecond),
+      (r.result.cpuMsPerRequest ?? NaN).toFixed(3),
+      ratio((r.result.cpuMsPerRequest ?? NaN) / (hand.cpuMsPerRequest ?? NaN)),
     ]),
   );
+  const verdict = (ok: boolean, text: string) => `${ok ? 'PASS' : 'MISS'}  ${text}`;
+  const targets = [
+    verdict(mono.requestsPerSecond >= hand.requestsPerSecond, `Cleave monolith >= 1.0x the hand-written monolith: ${ratio(mono.requestsPerSecond / hand.requestsPerSecond)}`),
+    verdict(mono.requestsPerSecond >= 5 * naive.requestsPerSecond, `Cleave monolith >= 5x the naive split: ${ratio(mono.requestsPerSecond / naive.requestsPerSecond)}`),
+    verdict(splitResult.requestsPerSecond >= 1.5 * naive.requestsPerSecond, `Cleave split >= 1.5x the naive split: ${ratio(splitResult.requestsPerSecond / naive.requestsPerSecond)}`),
+    `      by CPU per request (load-independent): Cleave monolith ${ratio((mono.cpuMsPerRequest ?? NaN) / (hand.cpuMsPerRequest ?? NaN))} the hand-written monolith's, Cleave split ${ratio((splitResult.cpuMsPerRequest ?? NaN) / (naive.cpuMsPerRequest ?? NaN))} the naive split's`,
+  ];
   const ratios = {
     monolithVsSplitRequestsPerSecond: mono.requestsPerSecond / splitResult.requestsPerSecond,
     splitVsMonolithP50: splitResult.latencyMs.p50 / mono.latencyMs.p50,
     splitVsNaiveRequestsPerSecond: splitResult.requestsPerSecond / naive.requestsPerSecond,
     monolithVsNaiveRequestsPerSecond: mono.requestsPerSecond / naive.requestsPerSecond,
+    monolithVsHandWrittenRequestsPerSecond: mono.requestsPerSecond / hand.requestsPerSecond,
+    handWrittenVsNaiveRequestsPerSecond: hand.requestsPerSecond / naive.requestsPerSecond,
   };
   const totalNon2xx = rows.reduce((sum, r) => sum + r.result.non2xx + r.warmup.non2xx + r.result.errors + r.warmup.errors, 0);
-  const maxSent = Math.max(...rows.filter((r) => r.id !== 'naive').map((r) => r.result.requests + r.warmup.requests));
+  const maxSent = Math.max(...rows.filter((r) => r.id === 'monolith' || r.id === 'split').map((r) => r.result.requests + r.warmup.requests));
   const probeRefused = probe.statusCodes['429'] ?? 0;
   const alerts = totalNon2xx > 0 ? [`!!! ${totalNon2xx} non-2xx answers or errors during the load (warm-up included): ${JSON.stringify(rows.map((r) => ({ [r.id]: r.result.statusCodes })))}`] : ['All answers during the load (warm-up included) were 2xx, with no errors or timeouts.'];
   const notes = [
     `Client (autocannon, in this process) and servers share ${environment().cpus} cores; load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}.`,
-    `${options.connections} connections, ${options.warmupSeconds} s warm-up then ${options.seconds} s per target; answer ${responseBytes} bytes of JSON (post + author).`,
-    `Cleave: default settings, tracing ${options.tracing ? 'ON (the default)' : 'OFF (CLEAVE_TRACING=off)'}, PGlite, LOG_LEVEL=warn, CLEAVE_TRUST_PROXY=1; split uses CLEAVE_EVENTS=http.`,
+    `${options.connections} connections, ${options.warmupSeconds} s warm-up then ${options.seconds} s per target in ${options.rounds} turns interleaved with the other targets'; answer ${responseBytes} bytes of JSON (post + author).`,
+    `Cleave: default settings, tracing ${options.tracing ? 'ON (the default)' : 'OFF (CLEAVE_TRACING=off)'}, rate limits and auth on, PostgreSQL (a fresh database; one per module for split), LOG_LEVEL=warn, CLEAVE_TRUST_PROXY=1; split uses CLEAVE_EVENTS=http.`,
+    `CPU ms/req: user + system CPU of the target's processes (from /proc, split: the supervisor's tree) per answered request; PostgreSQL's and the client's CPU are not in it. Steadier than req/s on a shared machine.`,
+    `Hand-written rows: jose jwtVerify (EdDSA) on every request, pg.Pool of 10, reading the Cleave monolith's database; no validation, rate limits or tracing.`,
     `monolith/split req/s = ${ratio(ratios.monolithVsSplitRequestsPerSecond)}: the seed's "function call vs HTTP request" figure, with auth, validation and tracing on both.`,
     `Rate limits: the defaults (${limits.perIpPerMinute}/min per IP, ${limits.perUserPerMinute}/min per user) cannot be raised by env; only code can (defineApp gateway.rateLimits).`,
     `  Probe, monolith, one address and one user, ${options.connections} connections for 3 s: ${count(probeRefused)} of ${count(probe.requests)} answers were 429.`,
@@ -380,15 +498,21 @@ function report(
     responseBytes,
     rows,
     ratios,
+    targets,
     rateLimitProbe: probe,
     notes,
   };
-  const text = [table, '', ...alerts, '', ...notes].join('\n');
+  const text = [table, '', ...targets, '', ...alerts, '', ...notes].join('\n');
   return { text, json };
 }
 
 export async function run(): Promise<void> {
-  const { text, json } = await gatewayAggregate(defaultOptions);
+  const { postgresUrl } = defaultOptions;
+  if (!postgresUrl) {
+    console.log('gateway aggregate: skipped (set DATABASE_URL: the target and its hand-written baselines run on PostgreSQL)');
+    return;
+  }
+  const { text, json } = await gatewayAggregate({ ...defaultOptions, postgresUrl });
   const file = join(import.meta.dirname, 'results', 'gateway-aggregate.json');
   writeJson(file, json);
   console.log(`gateway aggregate: GET /api/v1/posts/:id under autocannon (${json.cpus} cores shared by client and servers, node ${json.node})\n`);

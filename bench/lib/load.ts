@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
  * latency samples and their percentiles, a concurrency driver, free ports, and the check
  * that lets a benchmark file run itself when executed directly.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,5 +103,47 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, chi
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((done) => setTimeout(done, 200));
+  }
+}
+
+/**
+ * CPU seconds (user + system) used so far by `pid` and every process below it, from
+ * /proc (Linux; undefined elsewhere). Under a shared machine's load, req/s swings with
+ * what other processes do; CPU time per request barely does.
+ */
+export function processTreeCpuSeconds(pid: number): number | undefined {
+  const ticksPerSecond = 100; // USER_HZ: 100 on every Linux this runs on
+  const visit = (p: number): number => {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    } catch {
+      return 0;
+    }
+    // Fields after the ")" of the command name: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    let total = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+    for (const task of safeList(`/proc/${p}/task`)) {
+      for (const child of safeRead(`/proc/${p}/task/${task}/children`).split(' ').filter(Boolean)) total += visit(Number(child));
+    }
+    return total;
+  };
+  if (!existsSync(`/proc/${pid}/stat`)) return undefined;
+  return visit(pid);
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function safeRead(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return '';
   }
 }

@@ -23,7 +23,7 @@ async function cleave(...args: string[]): Promise<string> {
 }
 
 async function withPosts<T>(fn: (db: Kysely<EventTables>) => Promise<T>): Promise<T> {
-  const database = await openModuleDatabase<EventTables>('posts', { kind: 'pglite', dataDir });
+  const database = await openModuleDatabase<EventTables>('posts', { kind: 'embedded', dataDir });
   try {
     return await fn(database.db);
   } finally {

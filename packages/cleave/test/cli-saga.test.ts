@@ -26,7 +26,7 @@ async function cleave(...args: string[]): Promise<string> {
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'cleave-cli-saga-'));
   // A stopped service's orders database with one saga stuck in compensation.
-  const database = await openModuleDatabase<SagaTables>('orders', { kind: 'pglite', dataDir });
+  const database = await openModuleDatabase<SagaTables>('orders', { kind: 'embedded', dataDir });
   try {
     await migrateModule(database.db as Kysely<unknown>, 'orders', sagaTableMigrations, SAGA_MIGRATION_TABLE);
     const trx = database.db as unknown as Kysely<unknown>;

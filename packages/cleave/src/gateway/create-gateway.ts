@@ -124,9 +124,14 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
       const parsed = aggregate.input.safeParse(await readRequestInput(c, http.method));
       if (!parsed.success) throw validationFailed(parsed.error, `invalid input for ${aggregate.name}`);
       const request = context(c);
+      let childLog: Logger | undefined;
       const ctx: AggregateContext = {
         ...request,
-        log: log.child({ traceId: request.trace.traceId, aggregate: aggregate.name }),
+        // A child logger costs more than the rest of this context: made only when the handler logs.
+        get log() {
+          childLog ??= log.child({ traceId: request.trace.traceId, aggregate: aggregate.name });
+          return childLog;
+        },
         call: (op, input, callOptions) => {
           if (!allowed.has(op.module)) {
             return Promise.reject(errors.UNDECLARED_DEPENDENCY(`aggregate "${aggregate.name}" called ${op.id} but does not declare "${op.module}"`));

@@ -32,6 +32,18 @@ export interface AppSpec {
 /** An application: every module it has, and its public edge. Topologies place the modules. */
 export interface AppDefinition extends AppSpec {
   readonly gateway: GatewaySpec;
+  /**
+   * Trust in-process calls (default false). A call from a module handler or an aggregate
+   * to a module in the same process then skips the callee's input and output parsing for
+   * every operation whose schemas cannot change a valid value (no defaults, transforms,
+   * coercion or trims: those keep being parsed). TypeScript has checked both sides, so
+   * what is skipped is a second check of typed values; values pass as they are, unknown
+   * object keys included. Nothing else changes: input from the gateway and from other
+   * services is always validated, and so is the answer the gateway sends. Costs of a
+   * call: bench/call-overhead.ts. Leave it off while types can lie (`as`, `any`, JSON
+   * cast to a type) in code that calls other modules.
+   */
+  readonly trustInProcessCalls?: boolean;
 }
 
 /**

@@ -80,6 +80,11 @@ describe('databaseFor', () => {
     expect(databaseFor(s, 'posts')).toEqual({ kind: 'postgres', url: 'postgres://shared/db' });
   });
 
+  it('sizes the module pools from CLEAVE_DB_POOL_SIZE', () => {
+    const s = settingsFromEnv({ DATABASE_URL: 'postgres://shared/db', CLEAVE_DB_POOL_SIZE: '12' });
+    expect(databaseFor(s, 'posts')).toEqual({ kind: 'postgres', url: 'postgres://shared/db', poolSize: 12 });
+  });
+
   it('uses the embedded PostgreSQL server under dataDir when no URL is set', () => {
     const s = settingsFromEnv({ CLEAVE_DATA_DIR: '/tmp/cleave-data', USERS_DATABASE_URL: 'postgres://users/db' });
     expect(databaseFor(s, 'posts')).toEqual({ kind: 'embedded', dataDir: '/tmp/cleave-data' });

@@ -15,6 +15,8 @@ export interface ServiceSettings {
   readonly databaseUrl: string | undefined;
   /** `<MODULE>_DATABASE_URL` overrides, keyed by module name. */
   readonly moduleDatabaseUrls: Readonly<Record<string, string>>;
+  /** Connections per module pool on PostgreSQL (`CLEAVE_DB_POOL_SIZE`, default 5). */
+  readonly databasePoolSize: number | undefined;
   readonly tracing: boolean;
   readonly trustProxy: boolean;
   readonly bodyLimitBytes: number;
@@ -55,6 +57,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
     embedded: parseEmbedded(env.CLEAVE_EMBEDDED),
     databaseUrl: env.DATABASE_URL || undefined,
     moduleDatabaseUrls,
+    databasePoolSize: optionalInt(env, 'CLEAVE_DB_POOL_SIZE'),
     tracing: env.CLEAVE_TRACING !== 'off',
     trustProxy: env.CLEAVE_TRUST_PROXY === '1' || env.CLEAVE_TRUST_PROXY === 'true',
     bodyLimitBytes: optionalInt(env, 'CLEAVE_BODY_LIMIT_BYTES') ?? 100 * 1024,
@@ -78,8 +81,10 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
 export function databaseFor(settings: ServiceSettings, module: string): DatabaseLocation {
   const own = Object.hasOwn(settings.moduleDatabaseUrls, module) ? settings.moduleDatabaseUrls[module] : undefined;
   const url = own ?? settings.databaseUrl;
-  if (url) return { kind: 'postgres', url };
-  return settings.embedded === 'pglite' ? { kind: 'pglite', dataDir: settings.dataDir } : { kind: 'embedded', dataDir: settings.dataDir };
+  if (url) return settings.databasePoolSize ? { kind: 'postgres', url, poolSize: settings.databasePoolSize } : { kind: 'postgres', url };
+  return settings.embedded === 'pglite'
+    ? { kind: 'pglite', dataDir: settings.dataDir }
+    : { kind: 'embedded', dataDir: settings.dataDir, ...(settings.databasePoolSize ? { poolSize: settings.databasePoolSize } : {}) };
 }
 
 function parseLogFormat(env: NodeJS.ProcessEnv): ServiceSettings['logFormat'] {

@@ -9,13 +9,18 @@ import type { CallOptions, RequestContext } from '../module/request-context.ts';
  */
 export interface CallTransport {
   readonly kind: string;
-  invoke(op: AnyOperation, input: unknown, ctx: RequestContext): Promise<unknown>;
+  /**
+   * `trusted`: the caller is typed code of this app (a module handler or an aggregate) and
+   * the app trusts in-process calls (`defineApp({ trustInProcessCalls })`). Only a
+   * transport that stays in the process may act on it; the HTTP one ignores it.
+   */
+  invoke(op: AnyOperation, input: unknown, ctx: RequestContext, trusted?: boolean): Promise<unknown>;
   close?(): Promise<void>;
 }
 
 /** The callee side, as a transport sees it: something that can run one operation by name. */
 export interface OperationHost {
-  handle(operation: string, input: unknown, ctx: RequestContext): Promise<unknown>;
+  handle(operation: string, input: unknown, ctx: RequestContext, trusted?: boolean): Promise<unknown>;
 }
 
 /**

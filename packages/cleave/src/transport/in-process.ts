@@ -9,7 +9,7 @@ export class InProcessTransport implements CallTransport {
   constructor(host: OperationHost) {
     this.#host = host;
   }
-  invoke(op: AnyOperation, input: unknown, ctx: RequestContext): Promise<unknown> {
-    return this.#host.handle(op.name, input, ctx);
+  invoke(op: AnyOperation, input: unknown, ctx: RequestContext, trusted = false): Promise<unknown> {
+    return this.#host.handle(op.name, input, ctx, trusted);
   }
 }

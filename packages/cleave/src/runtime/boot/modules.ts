@@ -11,7 +11,7 @@ export interface WiredModules {
 
 /** One ModuleRuntime per hosted module, reachable in process through the call router. */
 export function wireModules(boot: ServiceBoot, opened: readonly OpenedModule[]): WiredModules {
-  const router = new CallRouter();
+  const router = new CallRouter({ trustInProcessCalls: boot.app.trustInProcessCalls });
   // Closes the transports registered later too (HTTP pools to other services).
   boot.closers.add('call router', () => router.close());
   const modules = new Map<string, ModuleRuntime>();
