@@ -42,3 +42,5 @@ export type { AnySaga, SagaDefinition, SagaSpec, SagaStep, SagaStepContext } fro
 export type { EventContext, ModuleTransaction, Subscription } from './events/subscription.ts';
 export { checkBoundaries } from './check/boundaries.ts';
 export type { BoundaryViolation, ModuleBoundary } from './check/boundaries.ts';
+export { checkArchitecture, databaseUrlsFromEnv } from './check/architecture.ts';
+export type { ArchitectureReport } from './check/architecture.ts';

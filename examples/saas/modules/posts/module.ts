@@ -17,5 +17,4 @@ export const postsModule = defineModule<typeof posts, PostsDb>(posts, {
       await renameAuthor(tx.db, userId, name, tx.event.seq);
     }),
   ],
-  dir: import.meta.dirname,
 });
