@@ -44,3 +44,6 @@ export { checkBoundaries } from './check/boundaries.ts';
 export type { BoundaryViolation, ModuleBoundary } from './check/boundaries.ts';
 export { checkArchitecture, databaseUrlsFromEnv } from './check/architecture.ts';
 export type { ArchitectureReport } from './check/architecture.ts';
+export { checklist } from './check/checklist.ts';
+export type { ChecklistGroup, ChecklistItem, ChecklistReport } from './check/checklist.ts';
+export type { ModuleTeam, ReadinessConfig, ReadinessThresholds, TeamConfig } from './check/readiness-config.ts';
