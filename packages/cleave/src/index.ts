@@ -47,3 +47,4 @@ export type { ArchitectureReport } from './check/architecture.ts';
 export { checklist } from './check/checklist.ts';
 export type { ChecklistGroup, ChecklistItem, ChecklistReport } from './check/checklist.ts';
 export type { ModuleTeam, ReadinessConfig, ReadinessThresholds, TeamConfig } from './check/readiness-config.ts';
+export { moduleDocs } from './check/module-docs.ts';

@@ -9,8 +9,8 @@ import { locateModules, sourceFiles } from './module-folders.ts';
 import type { ModuleBoundary, UncheckedModule } from './module-folders.ts';
 import { ownTableNames, schemaReferences } from './schema-references.ts';
 import type { SchemaReference } from './schema-references.ts';
-import { undeclaredCalls } from './undeclared-calls.ts';
-import type { UndeclaredCall } from './undeclared-calls.ts';
+import { operationCalls } from './operation-calls.ts';
+import type { OperationCall } from './operation-calls.ts';
 import { commonDir, loadTypeScriptApi } from './typescript-api.ts';
 
 /** Everything `cleave check` knows about the modules' boundaries, with the evidence. */
@@ -19,7 +19,10 @@ export interface ArchitectureReport {
   /** Modules the checks could not read: a failure, not a pass. */
   readonly unchecked: readonly UncheckedModule[];
   readonly imports: readonly BoundaryViolation[];
-  readonly calls: readonly UndeclaredCall[];
+  /** Calls of another module's operation that dependsOn does not declare. */
+  readonly calls: readonly OperationCall[];
+  /** Every call of another module's operation the code shows, declared or not. */
+  readonly operationCalls: readonly OperationCall[];
   readonly schemaReferences: readonly SchemaReference[];
   /** Per module, the tables it creates (from its migrations). */
   readonly tables: Readonly<Record<string, readonly string[]>>;
@@ -47,7 +50,7 @@ export async function checkArchitecture(modules: readonly AnyModule[], options: 
   }
   const imports = await checkBoundaries(located, { typescript: ts });
   const graph = new ImportGraph(ts, projectDir);
-  const calls: UndeclaredCall[] = [];
+  const allCalls: OperationCall[] = [];
   const schemaRefs: SchemaReference[] = [];
   const tables: Record<string, string[]> = {};
   const parsedByModule = new Map(located.map((m) => [m, sourceFiles(m.dir).map((f) => parseFile(ts, f))]));
@@ -58,20 +61,21 @@ export async function checkArchitecture(modules: readonly AnyModule[], options: 
       .filter((m) => m.name !== module.name)
       .map((m) => ({ schema: m.name, operations: new Set(Object.keys(m.contract.$operations)) }));
     for (const parsed of files) {
-      calls.push(...undeclaredCalls(ts, module, parsed, located, graph));
+      allCalls.push(...operationCalls(ts, module, parsed, located, graph));
       schemaRefs.push(...schemaReferences(ts, module.name, parsed, others, own));
     }
   }
+  const calls = allCalls.filter((c) => !c.declared);
   const urls = [...new Set(options.databaseUrls ?? [])];
   const crossings: CatalogCrossing[] = [];
   for (const url of urls) crossings.push(...(await catalogCrossings(url, modules.map((m) => m.name))));
   const catalog = urls.length > 0 ? { checked: urls.map(redact), crossings } : { checked: [], skipped: 'no DATABASE_URL: the catalog of a running database was not read', crossings };
   const ok = unchecked.length === 0 && imports.length === 0 && calls.length === 0 && schemaRefs.length === 0 && crossings.length === 0;
-  return { modules: located, unchecked, imports, calls, schemaReferences: schemaRefs, tables, catalog, ok };
+  return { modules: located, unchecked, imports, calls, operationCalls: allCalls, schemaReferences: schemaRefs, tables, catalog, ok };
 }
 
 function emptyReport(modules: readonly ModuleBoundary[], unchecked: readonly UncheckedModule[]): ArchitectureReport {
-  return { modules, unchecked, imports: [], calls: [], schemaReferences: [], tables: {}, catalog: { checked: [], crossings: [] }, ok: false };
+  return { modules, unchecked, imports: [], calls: [], operationCalls: [], schemaReferences: [], tables: {}, catalog: { checked: [], crossings: [] }, ok: false };
 }
 
 /** A database URL without its password, for reports. */

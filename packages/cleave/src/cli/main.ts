@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCheck } from './commands/check.ts';
+import { registerDocs } from './commands/docs.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerSaga } from './commands/saga.ts';
 import { registerStart } from './commands/start.ts';
@@ -11,6 +12,7 @@ const program = new Command('cleave')
 
 registerStart(program);
 registerCheck(program);
+registerDocs(program);
 registerEvents(program);
 registerSaga(program);
 

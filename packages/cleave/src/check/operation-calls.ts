@@ -6,26 +6,29 @@ import { isContractEntry, ownerOf } from './module-folders.ts';
 import type { ModuleBoundary } from './module-folders.ts';
 import type { TypeScriptApi } from './typescript-api.ts';
 
-export interface UndeclaredCall {
+/** A call of another module's operation, as the code shows it. */
+export interface OperationCall {
   readonly module: string;
   readonly file: string;
   readonly line: number;
-  /** `module.operation` as written. */
+  /** `contract.operation` as written. */
   readonly operation: string;
   readonly target: string;
+  /** The target is in the caller's dependsOn. */
+  readonly declared: boolean;
   readonly message: string;
 }
 
 /**
- * Calls of another module's operation that `dependsOn` does not declare, found in the
- * code instead of at the first request (`cleave.UNDECLARED_DEPENDENCY` at run time):
- * `ctx.call(users.getUser, …)`, a saga step's `s.call(payments.charge, …)`, where the
- * contract object is imported (directly, or through a re-exporting file).
+ * Calls of other modules' operations, found in the code: `ctx.call(users.getUser, …)`,
+ * a saga step's `s.call(payments.charge, …)`, where the contract object is imported
+ * (directly, or through a re-exporting file). An undeclared one is a violation found
+ * here instead of at the first request (`cleave.UNDECLARED_DEPENDENCY` at run time).
  */
-export function undeclaredCalls(ts: TypeScriptApi, module: ModuleBoundary, parsed: ParsedFile, modules: readonly ModuleBoundary[], graph: ImportGraph): UndeclaredCall[] {
+export function operationCalls(ts: TypeScriptApi, module: ModuleBoundary, parsed: ParsedFile, modules: readonly ModuleBoundary[], graph: ImportGraph): OperationCall[] {
   const bindings = importBindings(ts, parsed.source);
   const targets = new Map(graph.imports(parsed.file).map((i) => [i.specifier, i.target]));
-  const found: UndeclaredCall[] = [];
+  const found: OperationCall[] = [];
   walk(ts, parsed.source, (node) => {
     if (!ts.isCallExpression(node) || !isCallCallee(ts, node.expression)) return;
     const [first] = node.arguments;
@@ -35,11 +38,11 @@ export function undeclaredCalls(ts: TypeScriptApi, module: ModuleBoundary, parse
     const target = specifier === undefined ? undefined : targets.get(specifier);
     if (target === undefined) return;
     const owner = contractOwner(target, modules, graph);
-    if (owner === undefined || owner === module || module.dependsOn.includes(owner.name)) return;
+    if (owner === undefined || owner === module) return;
     const operation = first.getText(parsed.source);
     const line = parsed.lineOf(node);
     found.push({
-      module: module.name, file: parsed.shown, line, operation, target: owner.name,
+      module: module.name, file: parsed.shown, line, operation, target: owner.name, declared: module.dependsOn.includes(owner.name),
       message: `${parsed.shown}:${line}: module "${module.name}" calls ${operation} of module "${owner.name}" but does not declare "${owner.name}" in dependsOn`,
     });
   });
