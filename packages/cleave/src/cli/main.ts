@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCheck } from './commands/check.ts';
+import { registerDeploy } from './commands/deploy.ts';
 import { registerDocs } from './commands/docs.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerSaga } from './commands/saga.ts';
@@ -13,6 +14,7 @@ const program = new Command('cleave')
 registerStart(program);
 registerCheck(program);
 registerDocs(program);
+registerDeploy(program);
 registerEvents(program);
 registerSaga(program);
 
