@@ -48,3 +48,6 @@ export { checklist } from './check/checklist.ts';
 export type { ChecklistGroup, ChecklistItem, ChecklistReport } from './check/checklist.ts';
 export type { ModuleTeam, ReadinessConfig, ReadinessThresholds, TeamConfig } from './check/readiness-config.ts';
 export { moduleDocs } from './check/module-docs.ts';
+export type { StoredSpan } from './telemetry/span-store.ts';
+export { advise, hopLatency, suggestedTopology } from './check/advise.ts';
+export type { Advice, ExtractionCandidate, HopLatency } from './check/advise.ts';

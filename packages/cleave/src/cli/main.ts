@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAdvise } from './commands/advise.ts';
 import { registerCheck } from './commands/check.ts';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerDocs } from './commands/docs.ts';
@@ -15,6 +16,7 @@ registerStart(program);
 registerCheck(program);
 registerDocs(program);
 registerDeploy(program);
+registerAdvise(program);
 registerEvents(program);
 registerSaga(program);
 
