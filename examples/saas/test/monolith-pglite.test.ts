@@ -26,7 +26,13 @@ describe('API end to end: monolith on PGlite', () => {
     expect(traffic.inventory?.maxSyncDepth).toBe(2);
     expect(result.ranked.length).toBeGreaterThan(modules.length);
     expect(result.ranked.every((c) => c.modules.length < modules.length)).toBe(true);
-    expect(result.recommendation?.modules).toEqual(['payments']);
+    // Welcome emails are background work (events in, no synchronous caller): no added hop,
+    // the seed's third extraction; payments (PCI) next. One recommendation only.
+    expect(result.recommendation?.modules).toEqual(['notifications']);
+    expect(result.recommendation?.addedHopsPerRequest).toBe(0);
+    expect(result.recommendation?.reasons.join()).toContain('background work');
+    expect(result.ranked[1]?.modules).toEqual(['payments']);
+    expect(result.ranked[1]?.reasons.join()).toContain('PCI');
     expect(result.words).toContain('Don\'t extract everything. Keep core monolith.');
     const payments = result.ranked.find((c) => c.modules.join() === 'payments');
     expect(payments?.addedHopsPerRequest).toBeGreaterThan(0);
@@ -37,10 +43,11 @@ describe('API end to end: monolith on PGlite', () => {
     try {
       await writeFile(join(dir, 'spans.json'), JSON.stringify(spans));
       const root = join(import.meta.dirname, '../../..');
-      const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'packages/cleave/bin/cleave.mjs'), '--config', join(root, 'cleave.config.ts'), 'advise', '--spans', join(dir, 'spans.json'), '--write-topology', join(dir, 'extract-payments.ts')], { cwd: root });
+      const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'packages/cleave/bin/cleave.mjs'), '--config', join(root, 'cleave.config.ts'), 'advise', '--spans', join(dir, 'spans.json'), '--write-topology', join(dir, 'extract-notifications.ts')], { cwd: root });
       console.log(stdout);
-      expect(stdout).toMatch(/^1\. payments: \+[\d.]+ hops\/request/m);
-      expect(await readFile(join(dir, 'extract-payments.ts'), 'utf8')).toContain("payments: { modules: ['payments'], port: 4001 }");
+      expect(stdout).toMatch(/^1\. notifications: \+0 hops\/request/m);
+      expect(stdout).toMatch(/^2\. payments: \+[\d.]+ hops\/request/m);
+      expect(await readFile(join(dir, 'extract-notifications.ts'), 'utf8')).toContain("'notifications': { modules: ['notifications'], port: 4001 }");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

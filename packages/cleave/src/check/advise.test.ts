@@ -60,7 +60,7 @@ describe('cleave advise', () => {
   it('keeps the monolith when no module shows a reason', () => {
     const rest = recorded().filter((s) => !['payments', 'media'].includes(s.attributes['cleave.module'] as string));
     // Orders' own time is 55 % of what is left: CPU-heavy at the default 30 %, not at 60 %.
-    expect(advise(rest, ['users', 'posts', 'inventory', 'orders']).recommendation?.reasons).toEqual([expect.stringMatching(/^orders: CPU-heavy — 55%/)]);
+    expect(advise(rest, ['users', 'posts', 'inventory', 'orders']).recommendation?.reasons).toEqual([expect.stringMatching(/^orders: CPU-heavy\? 55%/)]);
     const a = advise(rest, ['users', 'posts', 'inventory', 'orders'], { cpuHeavyShare: 0.6 });
     expect(a.recommendation).toBeUndefined();
     expect(a.words).toMatch(/^Keep the monolith/);

@@ -101,7 +101,8 @@ function reasonsFor(group: readonly string[], traffic: TrafficReport, scalingNee
   for (const m of group) {
     const t = traffic.modules.find((x) => x.module === m);
     if (/pay|billing|checkout/i.test(m) || /pci/i.test(scalingNeeds[m] ?? '')) reasons.push(`${m}: payments — "requires PCI compliance, isolate risk"`);
-    if (t && t.cpuShare >= cpuHeavy) reasons.push(`${m}: CPU-heavy — ${Math.round(t.cpuShare * 100)}% of the modules' time, "different scaling"`);
+    // Self time includes I/O waits (an SMTP send): say what was measured.
+    if (t && t.cpuShare >= cpuHeavy) reasons.push(`${m}: CPU-heavy? ${Math.round(t.cpuShare * 100)}% of the modules' span self time — "CPU-intensive, different scaling" if that time is CPU, not I/O waits`);
     if (t && t.eventsIn > 0 && t.requestShare === 0) reasons.push(`${m}: background work — ${t.eventsIn} events in, no synchronous callers, "different infrastructure needs"`);
   }
   return reasons;

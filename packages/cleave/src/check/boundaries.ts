@@ -1,7 +1,7 @@
-import { relative, resolve } from 'node:path';
+import { relative } from 'node:path';
 import { ImportGraph } from './import-graph.ts';
 import type { ResolvedImport } from './import-graph.ts';
-import { isContractEntry, ownerOf, sourceFiles } from './module-folders.ts';
+import { isContractEntry, locateModules, ownerOf, sourceFiles } from './module-folders.ts';
 import type { ModuleBoundary } from './module-folders.ts';
 import { commonDir, loadTypeScriptApi } from './typescript-api.ts';
 import type { TypeScriptApi } from './typescript-api.ts';
@@ -41,7 +41,9 @@ export class BoundaryCheckUnavailable extends Error {
  * Runs at boot, in `cleave check` and in CI.
  */
 export function checkBoundaries(given: readonly ModuleBoundary[], options: BoundaryOptions = {}): Promise<BoundaryViolation[]> {
-  const modules = given.map((m) => ({ ...m, dir: resolve(m.dir) }));
+  // Only modules with a folder of their own can be checked; `cleave check` reports the
+  // others as unchecked (and fails), boot leaves them alone (e.g. modules defined in a test file).
+  const modules = locateModules(given).located;
   const projectDir = commonDir(modules.map((m) => m.dir));
   const ts = options.typescript ?? loadTypeScriptApi(projectDir);
   if (ts === undefined) {
