@@ -1,4 +1,5 @@
 import { relative } from 'node:path';
+import { cachedCheck } from './boot-cache.ts';
 import { ImportGraph } from './import-graph.ts';
 import type { ResolvedImport } from './import-graph.ts';
 import { isContractEntry, locateModules, ownerOf, sourceFiles } from './module-folders.ts';
@@ -45,17 +46,27 @@ export function checkBoundaries(given: readonly ModuleBoundary[], options: Bound
   // others as unchecked (and fails), boot leaves them alone (e.g. modules defined in a test file).
   const modules = locateModules(given).located;
   const projectDir = commonDir(modules.map((m) => m.dir));
-  const ts = options.typescript ?? loadTypeScriptApi(projectDir);
-  if (ts === undefined) {
-    const why = 'the boundary check resolves imports with TypeScript, which is not installed (npm install --save-dev typescript)';
-    if (options.required) return Promise.reject(new BoundaryCheckUnavailable(why));
-    // At boot of a production install (built JavaScript, no dev dependencies) the check
-    // is a convenience; `cleave check` in CI requires it and fails without TypeScript.
-    process.emitWarning(`${why}; skipped at boot`, { code: 'CLEAVE_BOUNDARY_CHECK_SKIPPED' });
-    return Promise.resolve([]);
-  }
-  const graph = new ImportGraph(ts, projectDir);
-  return Promise.resolve(modules.flatMap((m) => moduleViolations(m, modules, graph)));
+  const check = (ts: TypeScriptApi) => {
+    const graph = new ImportGraph(ts, projectDir);
+    return { result: modules.flatMap((m) => moduleViolations(m, modules, graph)), files: graph.files() };
+  };
+  if (options.typescript !== undefined) return Promise.resolve(check(options.typescript).result);
+  // At boot, unchanged code is not checked twice (nor the compiler loaded): see boot-cache.
+  const moduleFiles = modules.flatMap((m) => sourceFiles(m.dir));
+  let unavailable = false;
+  const result = cachedCheck(JSON.stringify([process.cwd(), modules]), moduleFiles, () => {
+    const ts = loadTypeScriptApi(projectDir);
+    if (ts !== undefined) return check(ts);
+    unavailable = true;
+    return { result: [], files: [] };
+  });
+  if (!unavailable) return Promise.resolve(result);
+  const why = 'the boundary check resolves imports with TypeScript, which is not installed (npm install --save-dev typescript)';
+  if (options.required) return Promise.reject(new BoundaryCheckUnavailable(why));
+  // At boot of a production install (built JavaScript, no dev dependencies) the check
+  // is a convenience; `cleave check` in CI requires it and fails without TypeScript.
+  process.emitWarning(`${why}; skipped at boot`, { code: 'CLEAVE_BOUNDARY_CHECK_SKIPPED' });
+  return Promise.resolve([]);
 }
 
 function moduleViolations(module: ModuleBoundary, modules: readonly ModuleBoundary[], graph: ImportGraph): BoundaryViolation[] {

@@ -34,6 +34,11 @@ export class ImportGraph {
     this.#cache = ts.createModuleResolutionCache(projectDir, (f) => f, this.#options);
   }
 
+  /** Every file whose imports were read so far. */
+  files(): string[] {
+    return [...this.#imports.keys()];
+  }
+
   /** The imports of one file (cached). */
   imports(file: string): readonly ResolvedImport[] {
     let found = this.#imports.get(file);
