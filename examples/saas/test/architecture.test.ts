@@ -1,17 +1,17 @@
-import { checkBoundaries } from '@cleavejs/core';
+import { checkArchitecture } from '@cleavejs/core';
 import { describe, expect, it } from 'vitest';
 import { app } from '../app.ts';
 
 describe('architecture of the saas app', () => {
-  it('every module declares its folder, so the boundary check sees all of them', () => {
-    expect(app.modules.length).toBeGreaterThan(0);
-    expect(app.modules.filter((m) => m.dir === undefined).map((m) => m.name)).toEqual([]);
+  it('every module is located without being told its folder', () => {
+    expect(app.modules.map((m) => m.dir?.split('/').slice(-2).join('/'))).toEqual(app.modules.map((m) => `modules/${m.name}`));
   });
 
-  it('modules import each other only through declared contracts', async () => {
-    const located = app.modules.flatMap((m) => (m.dir === undefined ? [] : [{ name: m.name, dir: m.dir, dependsOn: m.dependsOn }]));
-    expect(located).toHaveLength(app.modules.length);
-    const violations = await checkBoundaries(located);
-    expect(violations).toEqual([]);
+  it('modules reach each other only through declared contracts and never name another schema', async () => {
+    const report = await checkArchitecture(app.modules);
+    expect(report.unchecked).toEqual([]);
+    expect([...report.imports, ...report.calls, ...report.schemaReferences].map((v) => v.message)).toEqual([]);
+    expect(report.modules).toHaveLength(app.modules.length);
+    expect(report.ok).toBe(true);
   });
 });

@@ -51,3 +51,12 @@ export type { EventContext, ModuleTransaction, Subscription } from './events/sub
 export type { PublishFn, StartSagaFn, StartableSaga } from './module/module-transaction.ts';
 export { checkBoundaries } from './check/boundaries.ts';
 export type { BoundaryViolation, ModuleBoundary } from './check/boundaries.ts';
+export { checkArchitecture, databaseUrlsFromEnv } from './check/architecture.ts';
+export type { ArchitectureReport } from './check/architecture.ts';
+export { checklist } from './check/checklist.ts';
+export type { ChecklistGroup, ChecklistItem, ChecklistReport } from './check/checklist.ts';
+export type { ModuleTeam, ReadinessConfig, ReadinessThresholds, TeamConfig } from './check/readiness-config.ts';
+export { moduleDocs } from './check/module-docs.ts';
+export type { StoredSpan } from './telemetry/span-store.ts';
+export { advise, hopLatency, suggestedTopology } from './check/advise.ts';
+export type { Advice, ExtractionCandidate, HopLatency } from './check/advise.ts';

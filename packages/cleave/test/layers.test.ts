@@ -15,8 +15,9 @@ const LAYERS: readonly (readonly string[])[] = [
   // Module contracts: what a module shows and the ports the machinery below runtime/ uses.
   ['module/'],
   ['data/', 'auth/'],
-  // Definitions tie a contract to its subscriptions and sagas; the boundary check reads only files.
-  ['events/', 'saga/', 'jobs/', 'module/define-module.ts', 'check/boundaries.ts'],
+  // Definitions tie a contract to its subscriptions and sagas; the boundary check (and what it
+  // reads: files, the TypeScript resolver, its cache) and the readiness config's types import nothing above.
+  ['events/', 'saga/', 'jobs/', 'module/define-module.ts', 'check/boundaries.ts', 'check/boot-cache.ts', 'check/import-graph.ts', 'check/module-folders.ts', 'check/typescript-api.ts', 'check/readiness-config.ts'],
   ['transport/', 'gateway/', 'dashboard/'],
   ['runtime/'],
   ['cli/', 'check/', 'deploy/', 'testing/', 'index.ts'],

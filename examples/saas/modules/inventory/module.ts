@@ -5,4 +5,4 @@ import type { InventoryDb } from './db/schema.ts';
 import { inventory } from './index.ts';
 
 /** The inventory module: products, stock, and reservations for orders. */
-export const inventoryModule = defineModule<typeof inventory, InventoryDb>(inventory, { migrations, handlers, dir: import.meta.dirname });
+export const inventoryModule = defineModule<typeof inventory, InventoryDb>(inventory, { migrations, handlers });

@@ -32,5 +32,4 @@ export const notificationsModule = defineModule<typeof notifications, Notificati
       await (mailer ??= mailerFromEnv()).send(message);
     }),
   ],
-  dir: import.meta.dirname,
 });

@@ -13,5 +13,4 @@ export const ordersModule = defineModule<typeof orders, OrdersDb>(orders, {
   migrations,
   handlers,
   sagas: [createOrderSaga],
-  dir: import.meta.dirname,
 });

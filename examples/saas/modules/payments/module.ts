@@ -5,4 +5,4 @@ import type { PaymentsDb } from './db/schema.ts';
 import { payments } from './index.ts';
 
 /** The payments module: charges and refunds through a payment-provider adapter. */
-export const paymentsModule = defineModule<typeof payments, PaymentsDb>(payments, { migrations, handlers, dir: import.meta.dirname });
+export const paymentsModule = defineModule<typeof payments, PaymentsDb>(payments, { migrations, handlers });

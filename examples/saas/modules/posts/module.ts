@@ -22,5 +22,4 @@ export const postsModule = defineModule<typeof posts, PostsDb>(posts, {
       await setPostImage(tx.db, postId, { id: imageId, width, height, urls }, tx.event.seq);
     }),
   ],
-  dir: import.meta.dirname,
 });

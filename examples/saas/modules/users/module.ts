@@ -8,5 +8,4 @@ import { users } from './index.ts';
 export const usersModule = defineModule<typeof users, UsersDb>(users, {
   migrations,
   handlers,
-  dir: import.meta.dirname,
 });

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { settingsFromEnv, startService } from '@cleavejs/core';
+import type { StoredSpan } from '@cleavejs/core';
 import { app } from '../../app.ts';
 import { monolith } from '../../topologies/monolith.ts';
 import { deleteNatsNamespace, natsNamespace } from './nats.ts';
@@ -13,6 +14,8 @@ export interface Target {
   readonly baseUrl: string;
   /** Where the deployment keeps generated keys (tests forge tokens with the real key). */
   readonly dataDir: string;
+  /** The spans recorded so far, where the deployment runs in this process (for `cleave advise`). */
+  readonly spans?: () => readonly StoredSpan[];
   stop(): Promise<void>;
 }
 
@@ -49,6 +52,7 @@ export async function startMonolith(options: TargetOptions = {}): Promise<Target
     name: database ? 'monolith on PostgreSQL' : `monolith on embedded ${env.CLEAVE_EMBEDDED ?? 'postgres'}`,
     baseUrl: service.url as string,
     dataDir,
+    spans: () => service.tracer.store?.all() ?? [],
     async stop() {
       await service.stop();
       await database?.drop();

@@ -47,7 +47,7 @@ export async function loadSigningKey(source: SigningKeySource): Promise<SigningK
   return fromPrivateJwk(jwk);
 }
 
-async function generatePrivateJwk(): Promise<JWK> {
+export async function generatePrivateJwk(): Promise<JWK> {
   const { privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true, crv: 'Ed25519' });
   return exportJWK(privateKey);
 }

@@ -50,3 +50,30 @@ describe('checkBoundaries', () => {
     expect(violations.map((v) => `${v.module}:${v.kind}`)).toEqual(['gamma:undeclared']);
   });
 });
+
+describe('checkBoundaries at boot (remembered between boots)', () => {
+  it('sees a file added to a module, and a file changed, after a clean check was remembered', async () => {
+    const { mkdtemp, mkdir, rm, writeFile, utimes } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(join(tmpdir(), 'cleave-boot-cache-'));
+    try {
+      for (const m of ['one', 'two']) {
+        await mkdir(join(dir, m, 'lib'), { recursive: true });
+        await writeFile(join(dir, m, 'index.ts'), 'export const x = 1;\n');
+        await writeFile(join(dir, m, 'lib', 'a.ts'), 'export const a = 1;\n');
+      }
+      const modules = [{ name: 'one', dir: join(dir, 'one'), dependsOn: [] }, { name: 'two', dir: join(dir, 'two'), dependsOn: [] }];
+      expect(await checkBoundaries(modules)).toEqual([]);
+      await writeFile(join(dir, 'one', 'lib', 'b.ts'), "export { a } from '../../two/lib/a.ts';\n");
+      expect((await checkBoundaries(modules)).map((v) => `${v.module}:${v.kind}:${v.line}`)).toEqual(['one:internal:1']);
+      await writeFile(join(dir, 'one', 'lib', 'b.ts'), 'export const b = 2;\n');
+      await utimes(join(dir, 'one', 'lib', 'b.ts'), new Date(), new Date(Date.now() + 5000));
+      expect(await checkBoundaries(modules)).toEqual([]);
+      await writeFile(join(dir, 'one', 'lib', 'a.ts'), "import '../../two/index.ts';\n");
+      await utimes(join(dir, 'one', 'lib', 'a.ts'), new Date(), new Date(Date.now() + 10_000));
+      expect((await checkBoundaries(modules)).map((v) => `${v.module}:${v.kind}`)).toEqual(['one:undeclared']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,6 +1,9 @@
 import { Command } from 'commander';
+import { registerAdvise } from './commands/advise.ts';
 import { registerCheck } from './commands/check.ts';
 import { registerContract } from './commands/contract.ts';
+import { registerDeploy } from './commands/deploy.ts';
+import { registerDocs } from './commands/docs.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerInit } from './commands/init.ts';
 import { registerSaga } from './commands/saga.ts';
@@ -15,6 +18,9 @@ const program = new Command('cleave')
 
 registerStart(program);
 registerCheck(program);
+registerDocs(program);
+registerDeploy(program);
+registerAdvise(program);
 registerEvents(program);
 registerSaga(program);
 registerInit(program);

@@ -16,9 +16,14 @@ const posts = defineContract('posts', { operations: { getPost: operation({ input
 describe('defineModule', () => {
   it('builds a frozen definition with dependency names and defaults', () => {
     const m = defineModule(posts, { dependsOn: [users], handlers: { getPost: async (input) => input } });
-    expect(m).toMatchObject({ name: 'posts', dependsOn: ['users'], migrations: {}, dir: undefined });
+    // Without `dir`, the module's folder is that of the file calling defineModule: this one.
+    expect(m).toMatchObject({ name: 'posts', dependsOn: ['users'], migrations: {}, dir: import.meta.dirname, definedIn: import.meta.filename });
     expect(m.contract).toBe(posts);
     expect(Object.isFrozen(m)).toBe(true);
+  });
+
+  it('keeps an explicit dir', () => {
+    expect(defineModule(posts, { dir: '/somewhere/posts', handlers: { getPost: async (input) => input } }).dir).toBe('/somewhere/posts');
   });
 
   it('throws naming every operation without a handler', () => {

@@ -1,8 +1,10 @@
+import { dirname } from 'node:path';
 import type { z } from 'zod';
 import type { Migrations } from '../data/migrations.ts';
 import { subscribeFn } from '../events/subscription.ts';
 import type { SubscribeFn, Subscription } from '../events/subscription.ts';
 import type { AnySaga } from '../saga/define-saga.ts';
+import { callerFile } from '../util/caller-file.ts';
 import type { AnyContract, Operation } from './contract.ts';
 import type { ModuleContext } from './module-context.ts';
 import { configErrors } from '../errors/boot-errors.ts';
@@ -33,8 +35,9 @@ export interface ModuleSpec<C extends AnyContract, DB> {
   /** Sagas this module owns (started with `tx.startSaga`, resumed after a restart). */
   readonly sagas?: readonly AnySaga[];
   /**
-   * The module's folder (`import.meta.dirname`). With it, boot checks that the module's
-   * code imports no other module's internals and no contract it did not declare.
+   * The module's folder. Default: the folder of the file that calls `defineModule`
+   * (`modules/<name>/module.ts` → `modules/<name>`). Boot and `cleave check` verify that
+   * the module's code imports no other module's internals and no undeclared contract.
    */
   readonly dir?: string;
 }
@@ -47,7 +50,10 @@ export interface ModuleDefinition<C extends AnyContract = AnyContract, DB = unkn
   readonly handlers: Handlers<C, DB>;
   readonly subscriptions: readonly Subscription<DB>[];
   readonly sagas: readonly AnySaga[];
+  /** The module's folder: `spec.dir`, else the folder of the file that defined it. */
   readonly dir: string | undefined;
+  /** The file that called `defineModule` (undefined when the stack shows none). */
+  readonly definedIn: string | undefined;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- registries hold modules of any database type.
@@ -78,6 +84,7 @@ export function defineModule<C extends AnyContract, DB = unknown>(contract: C, s
       throw configErrors.SUBSCRIPTION_UNDECLARED(`module "${contract.$name}" subscribes to ${event.name} but does not declare "${event.module}" in dependsOn`);
     }
   }
+  const definedIn = callerFile(defineModule);
   const names = subscriptions.map((s) => s.event.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw configErrors.SUBSCRIPTION_TWICE(`module "${contract.$name}" subscribes to ${twice} twice`);
@@ -89,6 +96,7 @@ export function defineModule<C extends AnyContract, DB = unknown>(contract: C, s
     dependsOn,
     migrations: spec.migrations ?? {},
     handlers: spec.handlers,
-    dir: spec.dir,
+    dir: spec.dir ?? (definedIn === undefined ? undefined : dirname(definedIn)),
+    definedIn,
   });
 }

@@ -1,3 +1,4 @@
+import type { ReadinessConfig, TeamConfig } from '../check/readiness-config.ts';
 import type { AppDefinition } from './define-app.ts';
 import { assertShape, configSchema } from './definition-schemas.ts';
 import { validateTopology } from './topology.ts';
@@ -9,6 +10,10 @@ export interface CleaveConfig {
   readonly topologies: Readonly<Record<string, Topology>>;
   /** Topology used when none is named. Default `monolith`. */
   readonly defaultTopology?: string;
+  /** Business facts for `cleave check`'s checklist (engineers, ARR, users…); the seed's thresholds by default. */
+  readonly readiness?: ReadinessConfig;
+  /** Owner, on-call and team size per module, for the checklist's Team group. */
+  readonly team?: TeamConfig;
 }
 
 /**
