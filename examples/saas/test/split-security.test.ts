@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
-import type { JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem } from './e2e/expect-problem.ts';
 import { ApiClient } from './support/client.ts';
 import type { ApiResponse, Session } from './support/client.ts';
+import { serviceKey } from './support/service-token.ts';
+import type { ServiceKey } from './support/service-token.ts';
 import { startSplit } from './support/split-target.ts';
 import type { SplitTarget } from './support/split-target.ts';
 import { waitFor } from './support/wait-for.ts';
@@ -19,12 +18,6 @@ import { waitFor } from './support/wait-for.ts';
  * refusals are about the tokens, not about the requests.
  */
 
-interface ServiceKey {
-  readonly kid: string | undefined;
-  readonly privateKey: Parameters<SignJWT['sign']>[0];
-  readonly publicJwk: JWK;
-}
-
 interface Claims {
   readonly iss: string;
   readonly aud: string;
@@ -36,13 +29,6 @@ interface Claims {
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-async function serviceKey(target: SplitTarget, service: string): Promise<ServiceKey> {
-  const jwk = JSON.parse(await readFile(join(target.dataDir, 'keys', `service-${service}.private.jwk.json`), 'utf8')) as JWK;
-  const { d: _private, ...publicJwk } = jwk;
-  // The framework's key id: the JWK thumbprint, as published in the service's JWKS.
-  return { kid: jwk.kid ?? (await calculateJwkThumbprint(publicJwk)), privateKey: await importJWK(jwk, 'EdDSA'), publicJwk };
-}
 
 async function unknownKey(kid?: string): Promise<ServiceKey> {
   const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
@@ -89,8 +75,8 @@ describe(`split topology: internal call routes refuse forged service tokens (${u
     const created = await c.request('/api/v1/posts', { token: victim.accessToken, body: { title: 'Original title', body: 'Original body' } });
     expect(created.status).toBe(201);
     post = created.body;
-    postsKey = await serviceKey(target, 'posts');
-    usersKey = await serviceKey(target, 'users');
+    postsKey = await serviceKey(target.dataDir, 'posts');
+    usersKey = await serviceKey(target.dataDir, 'users');
   });
 
   afterAll(async () => {

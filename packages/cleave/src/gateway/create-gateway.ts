@@ -22,10 +22,12 @@ import { buildOpenApi } from './openapi.ts';
 import { asCleaveError, PROBLEM_CONTENT_TYPE, problemBody } from './problem.ts';
 import { API_PREFIX } from './public-route.ts';
 import type { PublicRoute } from './public-route.ts';
+import { publicError, RETRY_AFTER_SECONDS } from './public-error.ts';
 import { rateLimit } from './rate-limit.ts';
 import type { LimiterFactory, RateLimitPolicy } from './rate-limit.ts';
 import { gatewayRequestContext } from './request-context.ts';
 import { readRequestInput } from './request-input.ts';
+import { RouteMethods } from './route-methods.ts';
 
 export interface GatewayOptions {
   readonly service: string;
@@ -60,13 +62,18 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   const context = (c: Context<GatewayEnv>) => gatewayRequestContext(c, options.requestTimeoutMs);
 
   app.onError((err, c) => {
-    const error = asCleaveError(err);
     const traceId = c.get('trace')?.traceId ?? newTraceContext().traceId;
+    const error = publicError(asCleaveError(err));
     if (error.status >= 500) log.error({ err, traceId, path: c.req.path }, 'request failed');
     c.header('X-Trace-ID', traceId);
+    if (error.status === 503) c.header('Retry-After', RETRY_AFTER_SECONDS);
+    if (error.status === 405) c.header('Allow', (error.details?.allow as string[]).join(', '));
     return c.body(problemBody(error, traceId, c.req.path), error.status as 500, { 'content-type': PROBLEM_CONTENT_TYPE });
   });
-  app.notFound(() => {
+  const methods = new RouteMethods();
+  app.notFound((c) => {
+    const allow = methods.allowed(c.req.path);
+    if (allow.length) throw errors.METHOD_NOT_ALLOWED(`${c.req.method} is not allowed here`, { allow });
     throw errors.NOT_FOUND('no route matches this method and path');
   });
 
@@ -103,9 +110,16 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
       if (!op.http) continue;
       const http = op.http;
       routes.push({ operationId: op.id, tag: op.module, http, input: op.input, output: op.output, description: op.description });
+      methods.add(http.method, API_PREFIX + http.path);
       app.on(http.method, API_PREFIX + http.path, async (c) => {
         requireUser(c, http.auth);
         const input = await readRequestInput(c, http.method);
+        // Refused here what the callee's contract would refuse, before anything is sent:
+        // in process the callee checks it anyway, so only a remote callee costs a parse.
+        if (options.router.transportFor(op.module)?.kind !== 'in-process') {
+          const parsed = op.input.safeParse(input);
+          if (!parsed.success) throw validationFailed(parsed.error, `invalid input for ${op.id}`);
+        }
         const output = await options.router.dispatch(op, input, context(c));
         return respond(c, http.status ?? 200, output);
       });
@@ -116,6 +130,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     const http = aggregate.http;
     const allowed = new Set(aggregate.dependsOn.map((d) => d.$name as string));
     routes.push({ operationId: `gateway.${aggregate.name}`, tag: 'aggregates', http, input: aggregate.input, output: aggregate.output, description: aggregate.description });
+    methods.add(http.method, API_PREFIX + http.path);
     app.on(http.method, API_PREFIX + http.path, async (c) => {
       requireUser(c, http.auth);
       const parsed = aggregate.input.safeParse(await readRequestInput(c, http.method));
@@ -138,6 +153,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     });
   }
 
+  for (const route of routes.filter((r) => r.tag === 'auth')) methods.add(route.http.method, API_PREFIX + route.http.path);
   const document = buildOpenApi(options.info, routes);
   app.get(`${API_PREFIX}/openapi.json`, (c) => c.json(document));
   return app;

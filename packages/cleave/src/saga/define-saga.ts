@@ -24,6 +24,8 @@ export interface SagaStep<I> {
   readonly compensate?: (ctx: SagaStepContext<I>) => Promise<unknown>;
   /** Time budget of one attempt, in ms. Default 10 s. */
   readonly timeoutMs?: number;
+  /** Attempts of this step on failures that may be transient; overrides the saga's `maxStepAttempts`. */
+  readonly maxAttempts?: number;
 }
 
 export interface SagaSpec<S extends z.ZodType> {

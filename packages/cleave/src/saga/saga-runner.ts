@@ -176,7 +176,7 @@ export class SagaRunner extends WakeableLoop {
         const undoFrom = row.attempts > 0 ? position : position - 1;
         return this.#update(row, { status: 'compensating', cursor: undoFrom, attempts: 0, error: `${step.name}: ${message}` }, { position, status: 'failed', attempts, error: message });
       }
-      if (attempts < (saga.maxStepAttempts ?? 3)) {
+      if (attempts < (step.maxAttempts ?? saga.maxStepAttempts ?? 3)) {
         await this.#update(row, { attempts, next_attempt_at: this.#backoff(attempts), error: `${step.name}: ${message}` }, { position, status: 'pending', attempts, error: message });
         return undefined;
       }
