@@ -16,7 +16,8 @@ import { mountAuthRoutes, RefreshInput, TokenPair } from './auth-routes.ts';
 import type { IdentityOperations } from './auth-routes.ts';
 import { authenticate } from './authenticate.ts';
 import { bodySizeLimit } from './body-size-limit.ts';
-import { clientIp } from './client-ip.ts';
+import { clientIp, trustCheck } from './client-ip.ts';
+import type { TrustProxy } from './client-ip.ts';
 import type { GatewayEnv } from './gateway-env.ts';
 import { buildOpenApi } from './openapi.ts';
 import { asCleaveError, PROBLEM_CONTENT_TYPE, problemBody } from './problem.ts';
@@ -43,7 +44,7 @@ export interface GatewayOptions {
   readonly limiterFactory?: LimiterFactory;
   readonly bodyLimitBytes: number;
   readonly requestTimeoutMs: number;
-  readonly trustProxy: boolean;
+  readonly trustProxy: TrustProxy;
   readonly tracer: Tracer;
   readonly logger: Logger;
   readonly isReady: () => Promise<boolean>;
@@ -59,6 +60,7 @@ export interface GatewayOptions {
 export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   const log = options.logger.child({ module: 'gateway' });
+  const trust = trustCheck(options.trustProxy);
   const context = (c: Context<GatewayEnv>) => gatewayRequestContext(c, options.requestTimeoutMs);
 
   app.onError((err, c) => {
@@ -81,7 +83,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     const parent = parseTraceparent(c.req.header('traceparent')) ?? newTraceContext();
     const span = options.tracer.startSpan(`${c.req.method} ${c.req.path}`, parent, 'server', { 'http.method': c.req.method });
     c.set('trace', span.trace);
-    c.set('clientIp', clientIp(c, options.trustProxy));
+    c.set('clientIp', clientIp(c, trust));
     c.header('X-Trace-ID', span.trace.traceId);
     const started = performance.now();
     try {

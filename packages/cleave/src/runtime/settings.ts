@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import type { DatabaseLocation } from '../data/module-database.ts';
+import { parseTrustProxy } from '../gateway/client-ip.ts';
+import type { TrustProxy } from '../gateway/client-ip.ts';
 
 /** Everything a service reads from its environment, parsed once at start. */
 export interface ServiceSettings {
@@ -11,7 +13,8 @@ export interface ServiceSettings {
   /** `<MODULE>_DATABASE_URL` overrides, keyed by module name. */
   readonly moduleDatabaseUrls: Readonly<Record<string, string>>;
   readonly tracing: boolean;
-  readonly trustProxy: boolean;
+  /** `CLEAVE_TRUST_PROXY`: hops or proxy addresses whose `X-Forwarded-For` entries to believe. */
+  readonly trustProxy: TrustProxy;
   readonly bodyLimitBytes: number;
   readonly requestTimeoutMs: number;
   readonly accessTokenTtlSeconds: number;
@@ -45,7 +48,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
     databaseUrl: env.DATABASE_URL || undefined,
     moduleDatabaseUrls,
     tracing: env.CLEAVE_TRACING !== 'off',
-    trustProxy: env.CLEAVE_TRUST_PROXY === '1' || env.CLEAVE_TRUST_PROXY === 'true',
+    trustProxy: parseTrustProxy(env.CLEAVE_TRUST_PROXY),
     bodyLimitBytes: optionalInt(env, 'CLEAVE_BODY_LIMIT_BYTES') ?? 100 * 1024,
     requestTimeoutMs: optionalInt(env, 'CLEAVE_REQUEST_TIMEOUT_MS') ?? 10_000,
     accessTokenTtlSeconds: optionalInt(env, 'CLEAVE_ACCESS_TOKEN_TTL_SECONDS') ?? 15 * 60,
