@@ -19,6 +19,8 @@ import { bodySizeLimit } from './body-size-limit.ts';
 import { clientIp, trustCheck } from './client-ip.ts';
 import type { TrustProxy } from './client-ip.ts';
 import type { GatewayEnv } from './gateway-env.ts';
+import { idempotency } from './idempotency.ts';
+import type { IdempotencyStore } from './idempotency-store.ts';
 import { buildOpenApi } from './openapi.ts';
 import { asCleaveError, PROBLEM_CONTENT_TYPE, problemBody } from './problem.ts';
 import { API_PREFIX } from './public-route.ts';
@@ -45,6 +47,8 @@ export interface GatewayOptions {
   readonly bodyLimitBytes: number;
   readonly requestTimeoutMs: number;
   readonly trustProxy: TrustProxy;
+  /** `Idempotency-Key` on unsafe routes of signed-in users; without it the header only reaches modules. */
+  readonly idempotency?: IdempotencyStore;
   readonly tracer: Tracer;
   readonly logger: Logger;
   readonly isReady: () => Promise<boolean>;
@@ -103,6 +107,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   app.use(`${API_PREFIX}/*`, rateLimit(options.rateLimits.filter((p) => p.key === 'ip'), options.limiterFactory));
   app.use(`${API_PREFIX}/*`, authenticate(options.tokens, options.sessions));
   app.use(`${API_PREFIX}/*`, rateLimit(options.rateLimits.filter((p) => p.key === 'user'), options.limiterFactory));
+  if (options.idempotency) app.use(`${API_PREFIX}/*`, idempotency(options.idempotency, options.requestTimeoutMs + 5_000));
 
   const routes: PublicRoute[] = [...authRouteDocs(options.identity)];
   mountAuthRoutes(app, { ...options, context });

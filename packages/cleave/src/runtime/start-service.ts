@@ -3,7 +3,10 @@ import type { Hono } from 'hono';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { loadSigningKey } from '../auth/signing-key.ts';
-import { SESSIONS_SCHEMA, sessionMigrations, SessionStore } from '../auth/session-store.ts';
+import { SESSIONS_SCHEMA, SessionStore } from '../auth/session-store.ts';
+import { gatewayMigrations } from '../gateway/gateway-schema.ts'; // issue 12
+import { IdempotencyStore } from '../gateway/idempotency-store.ts'; // issue 12
+import type { IdempotencyDb } from '../gateway/idempotency-store.ts'; // issue 12
 import type { SessionsDb } from '../auth/session-store.ts';
 import { UserTokens } from '../auth/user-tokens.ts';
 import { checkBoundaries } from '../check/boundaries.ts';
@@ -149,7 +152,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
 
     let gateway: Hono<GatewayEnv> | undefined;
     if (spec.roles?.includes('gateway')) {
-      const sessionsDb = await open(SESSIONS_SCHEMA, sessionMigrations);
+      const sessionsDb = await open(SESSIONS_SCHEMA, gatewayMigrations); // issue 12: + idempotency_requests
       const key = await loadSigningKey({ name: 'user-tokens', dir: join(settings.dataDir, 'keys'), privateJwk: settings.userTokenKey });
       const tokens = new UserTokens(key, { issuer: `cleave:${app.name}`, audience: `${app.name}-api`, accessTokenTtlSeconds: settings.accessTokenTtlSeconds });
       const sessions = new SessionStore(sessionsDb.db as Kysely<SessionsDb>, {
@@ -178,6 +181,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         bodyLimitBytes: settings.bodyLimitBytes,
         requestTimeoutMs: settings.requestTimeoutMs,
         trustProxy: settings.trustProxy,
+        idempotency: new IdempotencyStore(sessionsDb.db as Kysely<IdempotencyDb>), // issue 12
         tracer,
         logger,
         isReady,
