@@ -150,6 +150,18 @@ describe(`split topology: the users service crashes under load (${url ? 'Postgre
           expect(Date.now() - startedAt, 'GET /users/me while users is down').toBeLessThan(2_000);
           expectProblem(res, 503, 'cleave.DEPENDENCY_UNAVAILABLE');
         }
+        // Cascading circuits (issue 12): posts answers 503 about users; that is posts
+        // answering, so the gateway's breaker for posts stays closed and posts' own reads
+        // keep working. The problem names users, with no address, and says when to retry.
+        for (let i = 0; i < 7; i++) {
+          const res = await me.request('/api/v1/posts', { token: author.accessToken, body: { title: 'needs users', body: 'b' } });
+          expectProblem(res, 503, 'cleave.DEPENDENCY_UNAVAILABLE');
+          expect(res.body.service).toBe('users');
+          expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+          expect(JSON.stringify(res.body)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|:\d{4,5}\b/);
+        }
+        const list = await me.request('/api/v1/posts', { token: author.accessToken });
+        expect(list.status, JSON.stringify(list.body)).toBe(200);
         await waitFor('a partial answer', () => load.samples.some((s) => s.startedAt >= downAt && isPartial(s)), 5_000, 20);
         // Hold the window open: the breaker opens, and its half-open probe fails too.
         await sleep(Math.max(0, killedAt + HOLD_DOWN_MS - Date.now()));

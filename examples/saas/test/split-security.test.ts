@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
-import type { JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem } from './e2e/expect-problem.ts';
 import { ApiClient } from './support/client.ts';
 import type { ApiResponse, Session } from './support/client.ts';
+import { serviceKey } from './support/service-token.ts';
+import type { ServiceKey } from './support/service-token.ts';
 import { startSplit } from './support/split-target.ts';
 import type { SplitTarget } from './support/split-target.ts';
 import { waitFor } from './support/wait-for.ts';
@@ -18,12 +17,6 @@ import { waitFor } from './support/wait-for.ts';
  * control shows a token built the same way without the defect is accepted — so the
  * refusals are about the tokens, not about the requests.
  */
-
-interface ServiceKey {
-  readonly kid: string | undefined;
-  readonly privateKey: Parameters<SignJWT['sign']>[0];
-  readonly publicJwk: JWK;
-}
 
 interface Claims {
   readonly iss: string;
@@ -37,13 +30,6 @@ interface Claims {
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-async function serviceKey(target: SplitTarget, service: string): Promise<ServiceKey> {
-  const jwk = JSON.parse(await readFile(join(target.dataDir, 'keys', `service-${service}.private.jwk.json`), 'utf8')) as JWK;
-  const { d: _private, ...publicJwk } = jwk;
-  // The framework's key id: the JWK thumbprint, as published in the service's JWKS.
-  return { kid: jwk.kid ?? (await calculateJwkThumbprint(publicJwk)), privateKey: await importJWK(jwk, 'EdDSA'), publicJwk };
-}
-
 async function unknownKey(kid?: string): Promise<ServiceKey> {
   const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   const publicJwk = await exportJWK(publicKey);
@@ -51,10 +37,10 @@ async function unknownKey(kid?: string): Promise<ServiceKey> {
 }
 
 /** A service token as the framework signs one, unless `claims` or `alg` say otherwise. */
-function sign(key: ServiceKey, claims: Claims, alg = 'EdDSA'): Promise<string> {
+function sign(key: ServiceKey, claims: Claims & Record<string, unknown>, alg = 'EdDSA', header: Record<string, unknown> = {}): Promise<string> {
   const now = nowSeconds();
   return new SignJWT({ iat: now, exp: now + 60, ...claims })
-    .setProtectedHeader({ alg, typ: 'svc+jwt', ...(key.kid === undefined ? {} : { kid: key.kid }) })
+    .setProtectedHeader({ alg, typ: 'svc+jwt', ...(key.kid === undefined ? {} : { kid: key.kid }), ...header })
     .sign(key.privateKey);
 }
 
@@ -89,8 +75,8 @@ describe(`split topology: internal call routes refuse forged service tokens (${u
     const created = await c.request('/api/v1/posts', { token: victim.accessToken, body: { title: 'Original title', body: 'Original body' } });
     expect(created.status).toBe(201);
     post = created.body;
-    postsKey = await serviceKey(target, 'posts');
-    usersKey = await serviceKey(target, 'users');
+    postsKey = await serviceKey(target.dataDir, 'posts');
+    usersKey = await serviceKey(target.dataDir, 'users');
   });
 
   afterAll(async () => {
@@ -135,6 +121,19 @@ describe(`split topology: internal call routes refuse forged service tokens (${u
     ['issuer gateway, signed with the posts key', async () => sign(postsKey, { iss: 'gateway', aud: 'users', sub: victim.userId })],
     ['unknown issuer "billing"', async () => sign(await unknownKey(), { iss: 'billing', aud: 'users', sub: victim.userId })],
     ['the victim\'s own user access token', async () => victim.accessToken],
+    // RFC 8725 (issue 12): more single defects, on the real posts key unless said otherwise.
+    ['typ at+jwt (a user token shape)', async () => sign(postsKey, { iss: 'posts', aud: 'users', sub: victim.userId }, 'EdDSA', { typ: 'at+jwt' })],
+    ['typ JWT', async () => sign(postsKey, { iss: 'posts', aud: 'users', sub: victim.userId }, 'EdDSA', { typ: 'JWT' })],
+    ['not yet valid (nbf in an hour)', async () => sign(postsKey, { iss: 'posts', aud: 'users', sub: victim.userId, nbf: nowSeconds() + 3600 })],
+    ['no exp', async () => new SignJWT({ iss: 'posts', aud: 'users', sub: victim.userId, iat: nowSeconds() }).setProtectedHeader({ alg: 'EdDSA', typ: 'svc+jwt', kid: postsKey.kid! }).sign(postsKey.privateKey)],
+    ['embedded jwk of an unknown key', async () => { const k = await unknownKey(); return sign(k, { iss: 'posts', aud: 'users', sub: victim.userId }, 'EdDSA', { jwk: k.publicJwk }); }],
+    ['kid injection, an unknown key', async () => sign(await unknownKey('../../keys/service-posts.private.jwk.json'), { iss: 'posts', aud: 'users', sub: victim.userId })],
+    ['tampered payload: sub swapped after signing', async () => {
+      const [h, , sig] = (await sign(postsKey, { iss: 'posts', aud: 'users', sub: 'someone-else' })).split('.');
+      return `${h}.${b64({ iss: 'posts', aud: 'users', sub: victim.userId, iat: nowSeconds(), exp: nowSeconds() + 60 })}.${sig}`;
+    }],
+    ['oversized (8 KB of claims, an unknown key)', async () => sign(await unknownKey(), { iss: 'posts', aud: 'users', sub: victim.userId, pad: 'x'.repeat(8_000) })],
+    ['the victim\'s refresh token', async () => victim.refreshToken],
   ];
 
   it.each(forgeries)('users/updateMe and users/register refuse a token: %s → 401', async (label, forge) => {
@@ -144,6 +143,30 @@ describe(`split topology: internal call routes refuse forged service tokens (${u
     const account = newAccount(label.replace(/\W+/g, '-'));
     forgedAccounts.push(account);
     expectRefused(await internalCall(target.services.users!, 'users', 'register', account, token), 401, 'cleave.UNAUTHENTICATED');
+  });
+
+  it('/_cleave/info answers only a service token (issue 12)', async () => {
+    expectRefused(await new ApiClient(target.services.users!).request('/_cleave/info'), 401, 'cleave.UNAUTHENTICATED');
+    expectRefused(await new ApiClient(target.services.users!).request('/_cleave/info', { token: victim.accessToken }), 401, 'cleave.UNAUTHENTICATED');
+    const ok = await new ApiClient(target.services.users!).request('/_cleave/info', { token: await sign(postsKey, { iss: 'posts', aud: 'users' }) });
+    expect(ok.status).toBe(200);
+    expect(ok.body.service).toBe('users');
+  });
+
+  it('a genuine service token is no access token at the public gateway (issue 12)', async () => {
+    for (const aud of ['users', 'gateway']) {
+      const token = await sign(postsKey, { iss: 'posts', aud, sub: victim.userId });
+      expectProblem(await new ApiClient(target.baseUrl).request('/api/v1/users/me', { token }), 401, 'cleave.UNAUTHENTICATED');
+    }
+  });
+
+  it('NUL bytes and lone surrogates on the internal protocol are a 400 naming the field (issue 12)', async () => {
+    const token = await sign(postsKey, { iss: 'posts', aud: 'users', sub: victim.userId });
+    for (const name of ['a\u0000b', '\ud800']) {
+      const res = await internalCall(target.services.users!, 'users', 'updateMe', { name }, token);
+      expectRefused(res, 400, 'cleave.VALIDATION_FAILED');
+      expect(res.body.errors[0].path).toBe('name');
+    }
   });
 
   it('a genuine token from a service without a declared dependency is refused with 403 (users may not call posts)', async () => {

@@ -4,6 +4,7 @@ import { authSuite } from './auth.e2e.ts';
 import { edgeSuite } from './edge.e2e.ts';
 import { eventsSuite } from './events.e2e.ts';
 import { mediaSuite } from './media.e2e.ts';
+import { jwtAttackSuite } from './jwt-attacks.e2e.ts';
 import { ordersSuite } from './orders.e2e.ts';
 import { startSmtpSink } from '../support/smtp-sink.ts';
 import { postsSuite } from './posts.e2e.ts';
@@ -33,6 +34,7 @@ export function apiSuite(start: (env: Record<string, string>) => Promise<Target>
   usersSuite(current);
   postsSuite(current);
   edgeSuite(current);
+  jwtAttackSuite(current);
   eventsSuite(current, () => smtp?.received ?? []);
   ordersSuite(current);
   mediaSuite(current);

@@ -72,10 +72,22 @@ export function authSuite(target: () => Target): void {
       expect(first.status).toBe(200);
       expect(first.body.refreshToken).not.toBe(s.refreshToken);
       expect((await c.request('/api/v1/users/me', { token: first.body.accessToken })).status).toBe(200);
+      const second = await c.request('/api/v1/auth/refresh', { body: { refreshToken: first.body.refreshToken } });
+      expect(second.status).toBe(200);
 
+      // The client has moved on to `second`: the first token again is theft.
       expectProblem(await c.request('/api/v1/auth/refresh', { body: { refreshToken: s.refreshToken } }), 401, 'cleave.UNAUTHENTICATED');
       // Reuse signals theft: the newest token of the session is dead too.
-      expectProblem(await c.request('/api/v1/auth/refresh', { body: { refreshToken: first.body.refreshToken } }), 401, 'cleave.UNAUTHENTICATED');
+      expectProblem(await c.request('/api/v1/auth/refresh', { body: { refreshToken: second.body.refreshToken } }), 401, 'cleave.UNAUTHENTICATED');
+    });
+
+    it('ten parallel refreshes with one token keep the user signed in (grace window, issue 12)', async () => {
+      const c = client();
+      const s = await c.signup();
+      const all = await Promise.all(Array.from({ length: 10 }, () => c.request('/api/v1/auth/refresh', { body: { refreshToken: s.refreshToken } })));
+      expect(all.map((r) => r.status)).toEqual(Array(10).fill(200));
+      for (const r of all) expect((await c.request('/api/v1/users/me', { token: r.body.accessToken })).status).toBe(200);
+      expect((await c.request('/api/v1/auth/refresh', { body: { refreshToken: all[3]!.body.refreshToken } })).status).toBe(200);
     });
 
     it('logout revokes the session: refresh and its access tokens are refused', async () => {

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/client.ts';
+import type { ApiResponse } from '../support/client.ts';
 import type { Target } from '../support/target.ts';
 import { expectProblem } from './expect-problem.ts';
 
@@ -74,6 +76,65 @@ export function edgeSuite(target: () => Target): void {
       expect(res.body.paths['/api/v1/users/{id}'].get.security).toEqual([]);
       // The image upload is documented as bytes of the accepted types, not JSON.
       expect(Object.keys(res.body.paths['/api/v1/posts/{id}/image'].post.requestBody.content)).toEqual(['image/png', 'image/jpeg', 'image/webp']);
+    });
+
+    describe('hostile input (issue 12)', () => {
+      const firstField = (res: ApiResponse) => (res.body.errors as { path: string; code: string }[])[0];
+
+      it('a NUL byte or a lone surrogate is a 400 naming the field, in body, path and query', async () => {
+        const c = client();
+        const s = await c.signup();
+        const cases: [ApiResponse, string][] = [
+          [await c.request('/api/v1/posts', { token: s.accessToken, rawBody: '{"title":"\\u0000","body":"b"}', headers: { 'content-type': 'application/json' } }), 'title'],
+          [await c.request('/api/v1/posts', { token: s.accessToken, rawBody: '{"title":"t","body":"\\ud800"}', headers: { 'content-type': 'application/json' } }), 'body'],
+          [await c.request('/api/v1/posts/%00', { token: s.accessToken }), 'id'],
+          [await c.request(`/api/v1/posts/${'%00'}`, { method: 'PATCH', token: s.accessToken, body: { title: 'x' } }), 'id'],
+          [await c.request('/api/v1/posts?authorId=%00', { token: s.accessToken }), 'authorId'],
+          [await c.request('/api/v1/users/me', { method: 'PATCH', token: s.accessToken, rawBody: '{"name":"\\udc00x"}', headers: { 'content-type': 'application/json' } }), 'name'],
+          [await c.request('/api/v1/auth/signup', { rawBody: `{"email":"n-${randomUUID()}@example.com","password":"pw-${randomUUID()}","name":"a\\u0000"}`, headers: { 'content-type': 'application/json' } }), 'name'],
+        ];
+        for (const [res, field] of cases) {
+          expectProblem(res, 400, 'cleave.VALIDATION_FAILED');
+          expect(firstField(res)?.path).toBe(field);
+        }
+      });
+
+      it('8,000 levels of nested arrays are a 400, not a stack overflow', async () => {
+        const c = client();
+        const s = await c.signup();
+        const deep = `{"title":${'['.repeat(8000)}${']'.repeat(8000)},"body":"b"}`;
+        const res = await c.request('/api/v1/posts', { token: s.accessToken, rawBody: deep, headers: { 'content-type': 'application/json' } });
+        expectProblem(res, 400, 'cleave.VALIDATION_FAILED');
+        expect(firstField(res)?.code).toBe('too_deep');
+      });
+
+      it('8,000 unknown keys get a short problem, not one that echoes them all', async () => {
+        const c = client();
+        const s = await c.signup();
+        const body: Record<string, string> = { title: 't', body: 'b' };
+        for (let i = 0; i < 8000; i++) body[`k${i}`] = '';
+        const res = await c.request('/api/v1/posts', { token: s.accessToken, body });
+        expectProblem(res, 400, 'cleave.VALIDATION_FAILED');
+        expect(JSON.stringify(res.body).length).toBeLessThan(8_000);
+      });
+
+      it('a wrong method on an existing path is 405 with Allow', async () => {
+        const res = await client().request('/api/v1/posts', { method: 'DELETE' });
+        expectProblem(res, 405, 'cleave.METHOD_NOT_ALLOWED');
+        expect(res.headers.get('allow')).toBe('GET, HEAD, POST');
+        expect((await client().request('/api/v1/posts/some-id', { method: 'PUT' })).headers.get('allow')).toBe('DELETE, GET, HEAD, PATCH');
+      });
+
+      it('a client cannot dodge the auth rate limit by writing its own X-Forwarded-For entries', async () => {
+        // The trusted proxy (one hop) appends the peer it saw; the client controls only what is left of it.
+        const c = client();
+        const statuses: number[] = [];
+        for (let i = 0; i < 25; i++) {
+          const res = await c.request('/api/v1/auth/login', { body: { email: 'nobody@example.com', password: 'wrong-password' }, headers: { 'x-forwarded-for': `198.18.${i}.${i}, ${c.ip}` } });
+          statuses.push(res.status);
+        }
+        expect(statuses.filter((st) => st === 429).length).toBe(5);
+      });
     });
   });
 }

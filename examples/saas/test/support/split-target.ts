@@ -9,6 +9,7 @@ import { freePort } from './free-port.ts';
 import { deleteNatsNamespace, natsNamespace } from './nats.ts';
 import { deleteRabbitNamespace } from './rabbitmq.ts';
 import { createTestDatabase } from './postgres.ts';
+import { serviceToken } from './service-token.ts';
 import type { Target, TargetOptions } from './target.ts';
 import { isReady, waitFor } from './wait-for.ts';
 
@@ -80,7 +81,7 @@ export async function startSplit(options: TargetOptions & { readonly topology?: 
       // A port picked as free may have been taken by another process meanwhile: make sure
       // each address answers as the service it should be, or fail now with a clear reason.
       for (const [name, url] of Object.entries(services)) {
-        const info = (await (await fetch(`${url}/_cleave/info`)).json()) as { service: string };
+        const info = (await serviceInfo(dataDir, name, url)) as { service: string };
         if (info.service !== name) throw new Error(`${url} answers as service "${info.service}", not "${name}": port taken by another process`);
       }
       return true;
@@ -96,9 +97,14 @@ export async function startSplit(options: TargetOptions & { readonly topology?: 
     services,
     databaseUrls,
     async pidOf(service) {
-      const res = await fetch(`${services[service]}/_cleave/info`);
-      return ((await res.json()) as { pid: number }).pid;
+      return ((await serviceInfo(dataDir, service, services[service]!)) as { pid: number }).pid;
     },
     stop,
   };
+}
+
+/** `/_cleave/info` of a service; it answers only a service token (here the service's own). */
+async function serviceInfo(dataDir: string, service: string, url: string): Promise<unknown> {
+  const res = await fetch(`${url}/_cleave/info`, { headers: { authorization: `Bearer ${await serviceToken(dataDir, service, service)}` } });
+  return res.json();
 }

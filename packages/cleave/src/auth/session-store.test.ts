@@ -56,20 +56,21 @@ describe('SessionStore (PGlite in memory)', () => {
   it('treats reuse of a spent token as theft: refuses it and revokes the whole session', async () => {
     const first = await store.start('user-2');
     const second = await store.rotate(first.token);
+    await store.rotate(second.token); // the client moved on: no grace for the old token any more
     const err = await refusal(store.rotate(first.token));
     expect(err.detail).toMatch(/already used/);
     // The newest token of the family is dead too.
     await refusal(store.rotate(second.token));
     expect(store.isRevoked(first.sessionId)).toBe(true);
     const rows = await db.selectFrom('refresh_tokens').select('revoked_at').where('family_id', '=', first.sessionId).execute();
-    expect(rows.length).toBe(2);
+    expect(rows.length).toBe(3);
     expect(rows.every((r) => r.revoked_at !== null)).toBe(true);
   });
 
   it('leaves other sessions of the same user alone when one is revoked', async () => {
     const stolen = await store.start('user-3');
     const other = await store.start('user-3');
-    await store.rotate(stolen.token);
+    await store.rotate((await store.rotate(stolen.token)).token);
     await refusal(store.rotate(stolen.token));
     await expect(store.rotate(other.token)).resolves.toMatchObject({ sessionId: other.sessionId });
     expect(store.isRevoked(other.sessionId)).toBe(false);
@@ -130,5 +131,33 @@ describe('SessionStore (PGlite in memory)', () => {
     const session = await noAccessTtl.start('user-9');
     await noAccessTtl.revoke(session.token);
     expect(noAccessTtl.isRevoked(session.sessionId)).toBe(false);
+  });
+
+  describe('grace window for parallel refreshes (issue 12)', () => {
+    it('ten parallel refreshes with one token all get a working successor; the session lives', async () => {
+      const session = await store.start('user-10');
+      const pairs = await Promise.all(Array.from({ length: 10 }, () => store.rotate(session.token)));
+      expect(new Set(pairs.map((p) => p.sessionId))).toEqual(new Set([session.sessionId]));
+      expect(store.isRevoked(session.sessionId)).toBe(false);
+      // Any of them carries the session on.
+      await expect(store.rotate(pairs[7]!.token)).resolves.toMatchObject({ sessionId: session.sessionId });
+    });
+
+    it('once a successor was used, the old token is reuse again, even within the window', async () => {
+      const session = await store.start('user-11');
+      const next = await store.rotate(session.token);
+      await store.rotate(next.token);
+      await refusal(store.rotate(session.token));
+      expect(store.isRevoked(session.sessionId)).toBe(true);
+    });
+
+    it('after the window, a spent token is reuse and ends the session', async () => {
+      const strict = new SessionStore(db, { refreshTtlSeconds: 3600, accessTtlSeconds: 900, reuseGraceSeconds: 0 });
+      const session = await strict.start('user-12');
+      await strict.rotate(session.token);
+      const err = await refusal(strict.rotate(session.token));
+      expect(err.detail).toMatch(/already used/);
+      expect(strict.isRevoked(session.sessionId)).toBe(true);
+    });
   });
 });

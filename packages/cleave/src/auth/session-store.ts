@@ -12,6 +12,8 @@ interface RefreshTokenTable {
   expires_at: Date;
   used_at: Date | null;
   revoked_at: Date | null;
+  /** The token this one was issued for (null for a session's first). */
+  parent_hash: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface SessionsDb {
@@ -37,7 +39,16 @@ export const sessionMigrations: Migrations = {
       await db.schema.createIndex('refresh_tokens_family').on('refresh_tokens').column('family_id').execute();
     },
   },
+  '0002_refresh_token_parent': {
+    async up(db) {
+      await db.schema.alterTable('refresh_tokens').addColumn('parent_hash', 'text').execute();
+      await db.schema.createIndex('refresh_tokens_parent').on('refresh_tokens').column('parent_hash').execute();
+    },
+  },
 };
+
+/** How long a spent refresh token may be presented again by a client refreshing in parallel. */
+export const DEFAULT_REUSE_GRACE_SECONDS = 5;
 
 export interface IssuedRefreshToken {
   readonly token: string;
@@ -50,6 +61,13 @@ export interface IssuedRefreshToken {
  * Each refresh spends the presented token and issues the next one in the same family
  * (the session); presenting a spent token again is treated as theft and revokes the
  * whole family, as OAuth 2.0 Security BCP §4.14 recommends. Logout revokes the family.
+ *
+ * One exception, as Auth0's reuse interval and Okta's grace period make it: a client
+ * that refreshes from several tabs or requests at once presents the same token several
+ * times within milliseconds. Within `reuseGraceSeconds` (default 5) of its first use,
+ * and only while no token issued for it has been used yet, a spent token gets another
+ * successor instead of ending the session. Presented later, or after the client moved
+ * on with a successor, it is reuse as before.
  */
 export class SessionStore {
   readonly #db: Kysely<SessionsDb>;
@@ -59,10 +77,13 @@ export class SessionStore {
   readonly #revoked = new Map<string, number>();
   readonly #accessTtlMs: number;
 
-  constructor(db: Kysely<SessionsDb>, options: { refreshTtlSeconds: number; accessTtlSeconds: number }) {
+  readonly #graceMs: number;
+
+  constructor(db: Kysely<SessionsDb>, options: { refreshTtlSeconds: number; accessTtlSeconds: number; reuseGraceSeconds?: number }) {
     this.#db = db;
     this.#ttlMs = options.refreshTtlSeconds * 1000;
     this.#accessTtlMs = options.accessTtlSeconds * 1000;
+    this.#graceMs = (options.reuseGraceSeconds ?? DEFAULT_REUSE_GRACE_SECONDS) * 1000;
   }
 
   /** Starts a new session for a user (login or signup). */
@@ -84,12 +105,16 @@ export class SessionStore {
       if (row === undefined) return { error: 'the refresh token is not known' } as const;
       if (row.revoked_at !== null) return { error: 'the session has ended' } as const;
       if (row.used_at !== null) {
+        if (row.used_at.getTime() + this.#graceMs > Date.now() && !(await successorUsed(trx, row.token_hash))) {
+          const sibling = await this.#insert(trx, row.family_id, row.user_id, row.token_hash);
+          return { issued: { token: sibling, sessionId: row.family_id, userId: row.user_id } } as const;
+        }
         await revokeFamily(trx, row.family_id);
         return { error: 'the refresh token was already used; the session is revoked', revokedFamily: row.family_id } as const;
       }
       if (row.expires_at.getTime() <= Date.now()) return { error: 'the refresh token has expired' } as const;
       await trx.updateTable('refresh_tokens').set({ used_at: new Date() }).where('token_hash', '=', row.token_hash).execute();
-      const next = await this.#insert(trx, row.family_id, row.user_id);
+      const next = await this.#insert(trx, row.family_id, row.user_id, row.token_hash);
       return { issued: { token: next, sessionId: row.family_id, userId: row.user_id } } as const;
     });
     if ('issued' in outcome) return outcome.issued;
@@ -124,14 +149,20 @@ export class SessionStore {
     this.#revoked.set(sessionId, Date.now() + this.#accessTtlMs);
   }
 
-  async #insert(db: Kysely<SessionsDb>, familyId: string, userId: string): Promise<string> {
+  async #insert(db: Kysely<SessionsDb>, familyId: string, userId: string, parentHash: string | null = null): Promise<string> {
     const token = randomBytes(32).toString('base64url');
     await db
       .insertInto('refresh_tokens')
-      .values({ token_hash: digest(token), family_id: familyId, user_id: userId, expires_at: new Date(Date.now() + this.#ttlMs) })
+      .values({ token_hash: digest(token), family_id: familyId, user_id: userId, expires_at: new Date(Date.now() + this.#ttlMs), parent_hash: parentHash })
       .execute();
     return token;
   }
+}
+
+/** Whether the client already moved on: a token issued for this one has itself been used. */
+async function successorUsed(db: Kysely<SessionsDb>, tokenHash: string): Promise<boolean> {
+  const used = await db.selectFrom('refresh_tokens').select('token_hash').where('parent_hash', '=', tokenHash).where('used_at', 'is not', null).executeTakeFirst();
+  return used !== undefined;
 }
 
 function revokeFamily(db: Kysely<SessionsDb>, familyId: string) {

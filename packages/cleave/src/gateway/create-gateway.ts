@@ -11,20 +11,25 @@ import type { Tracer } from '../telemetry/tracer.ts';
 import type { AggregateContext, AnyAggregate } from './aggregate.ts';
 import { mountAuthRoutes, RefreshInput, TokenPair } from './auth-routes.ts';
 import { mountApiReference } from './api-reference.ts';
-import { clientIp } from './client-ip.ts';
+import { clientIp, trustCheck } from './client-ip.ts';
+import type { TrustProxy } from './client-ip.ts';
 import type { GatewayEnv } from './gateway-env.ts';
+import { idempotency } from './idempotency.ts';
+import type { IdempotencyStore } from './idempotency-store.ts';
 import { buildOpenApi } from './openapi.ts';
 import { asCleaveError, PROBLEM_CONTENT_TYPE, problemBody } from '../errors/problem.ts';
 import { API_PREFIX } from './public-route.ts';
 import type { PublicRoute, RouteError } from './public-route.ts';
 import { limitBodies, readRawInput, respondRaw } from './raw-body.ts';
 import { isRawMessage } from '../module/raw-body.ts';
+import { publicError, RETRY_AFTER_SECONDS } from './public-error.ts';
 import { rateLimit } from './rate-limit.ts';
 import type { LimiterFactory, RateLimitPolicy } from './rate-limit.ts';
 import { gatewayRequestContext } from './request-context.ts';
 import { readRequestInput } from './request-input.ts';
 import { userAuthentication } from './user-auth.ts';
 import type { Authenticate, SessionAuth } from './user-auth.ts';
+import { RouteMethods } from './route-methods.ts';
 
 export interface GatewayOptions {
   readonly service: string;
@@ -40,7 +45,9 @@ export interface GatewayOptions {
   readonly limiterFactory?: LimiterFactory;
   readonly bodyLimitBytes: number;
   readonly requestTimeoutMs: number;
-  readonly trustProxy: boolean;
+  readonly trustProxy: TrustProxy;
+  /** `Idempotency-Key` on unsafe routes of signed-in users; without it the header only reaches modules. */
+  readonly idempotency?: IdempotencyStore;
   readonly tracer: Tracer;
   readonly logger: Logger;
   readonly isReady: () => Promise<boolean>;
@@ -58,16 +65,22 @@ export interface GatewayOptions {
 export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   const log = options.logger.child({ module: 'gateway' });
+  const trust = trustCheck(options.trustProxy);
   const context = (c: Context<GatewayEnv>) => gatewayRequestContext(c, options.requestTimeoutMs);
 
   app.onError((err, c) => {
-    const error = asCleaveError(err);
     const traceId = c.get('trace')?.traceId ?? newTraceContext().traceId;
+    const error = publicError(asCleaveError(err));
     if (error.status >= 500) log.error({ err, traceId, path: c.req.path }, 'request failed');
     c.header('X-Trace-ID', traceId);
+    if (error.status === 503) c.header('Retry-After', RETRY_AFTER_SECONDS);
+    if (error.status === 405) c.header('Allow', (error.details?.allow as string[]).join(', '));
     return c.body(problemBody(error, traceId, c.req.path), error.status as 500, { 'content-type': PROBLEM_CONTENT_TYPE });
   });
-  app.notFound(() => {
+  const methods = new RouteMethods();
+  app.notFound((c) => {
+    const allow = methods.allowed(c.req.path);
+    if (allow.length) throw errors.METHOD_NOT_ALLOWED(`${c.req.method} is not allowed here`, { allow });
     throw errors.NOT_FOUND('no route matches this method and path');
   });
 
@@ -75,7 +88,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     const parent = parseTraceparent(c.req.header('traceparent')) ?? newTraceContext();
     const span = options.tracer.startSpan(`${c.req.method} ${c.req.path}`, parent, 'server', { 'http.method': c.req.method });
     c.set('trace', span.trace);
-    c.set('clientIp', clientIp(c, options.trustProxy));
+    c.set('clientIp', clientIp(c, trust));
     c.header('X-Trace-ID', span.trace.traceId);
     const started = performance.now();
     try {
@@ -96,6 +109,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   app.use(`${API_PREFIX}/*`, rateLimit(options.rateLimits.filter((p) => p.key === 'ip'), options.limiterFactory));
   app.use(`${API_PREFIX}/*`, userAuthentication(sessionAuth, options.authenticate));
   app.use(`${API_PREFIX}/*`, rateLimit(options.rateLimits.filter((p) => p.key === 'user'), options.limiterFactory));
+  if (options.idempotency) app.use(`${API_PREFIX}/*`, idempotency(options.idempotency, options.requestTimeoutMs + 5_000));
 
   const identityContract = sessionAuth && options.contracts.find((c) => c.$name === sessionAuth.identity.signup.module);
   const routes: PublicRoute[] = sessionAuth ? authRouteDocs(sessionAuth.identity, identityContract ? routeErrors(identityContract) : []) : [];
@@ -106,9 +120,16 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
       if (!op.http) continue;
       const http = op.http;
       routes.push({ operationId: op.id, tag: op.module, http, input: op.input, output: op.output, description: op.description, errors: routeErrors(contract) });
+      methods.add(http.method, API_PREFIX + http.path);
       app.on(http.method, API_PREFIX + http.path, async (c) => {
         requireUser(c, http.auth);
         const input = http.body === 'raw' ? await readRawInput(c, http) : await readRequestInput(c, http.method);
+        // Refused here what the callee's contract would refuse, before anything is sent:
+        // in process the callee checks it anyway, so only a remote callee costs a parse.
+        if (options.router.transportFor(op.module)?.kind !== 'in-process') {
+          const parsed = op.input.safeParse(input);
+          if (!parsed.success) throw validationFailed(parsed.error, `invalid input for ${op.id}`);
+        }
         const output = await options.router.dispatch(op, input, context(c));
         return respond(c, http.status ?? 200, output);
       });
@@ -119,6 +140,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     const http = aggregate.http;
     const allowed = new Set(aggregate.dependsOn.map((d) => d.$name as string));
     routes.push({ operationId: `gateway.${aggregate.name}`, tag: 'aggregates', http, input: aggregate.input, output: aggregate.output, description: aggregate.description });
+    methods.add(http.method, API_PREFIX + http.path);
     app.on(http.method, API_PREFIX + http.path, async (c) => {
       requireUser(c, http.auth);
       const parsed = aggregate.input.safeParse(await readRequestInput(c, http.method));
@@ -146,6 +168,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     });
   }
 
+  for (const route of routes.filter((r) => r.tag === 'auth')) methods.add(route.http.method, API_PREFIX + route.http.path);
   const document = buildOpenApi(options.info, routes);
   app.get(`${API_PREFIX}/openapi.json`, (c) => c.json(document));
   if (options.apiReference) mountApiReference(app, { openApiPath: `${API_PREFIX}/openapi.json`, title: options.info.title });

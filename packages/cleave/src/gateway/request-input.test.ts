@@ -93,4 +93,39 @@ describe('readRequestInput', () => {
     expect(res.status).toBe(200);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
+
+  describe('input no database can store (issue 12)', () => {
+    const fieldOf = async (res: Response) => {
+      expect(res.status).toBe(400);
+      const body = (await problem(res)) as { code: string; errors: { path: string; code: string }[] };
+      expect(body.code).toBe('cleave.VALIDATION_FAILED');
+      return body.errors[0];
+    };
+
+    it('refuses a NUL byte in a body field, naming the field', async () => {
+      expect(await fieldOf(await app.request('/items', json('POST', '{"title":"a\\u0000b"}')))).toMatchObject({ path: 'title', code: 'invalid_string' });
+      expect(await fieldOf(await app.request('/items', json('POST', '{"tags":["ok","\\u0000"]}')))).toMatchObject({ path: 'tags.1' });
+    });
+
+    it('refuses lone surrogates (high and low) but keeps paired ones', async () => {
+      expect(await fieldOf(await app.request('/items', json('POST', '{"name":"\\ud800"}')))).toMatchObject({ path: 'name' });
+      expect(await fieldOf(await app.request('/items', json('POST', '{"name":"x\\udc00"}')))).toMatchObject({ path: 'name' });
+      const paired = await app.request('/items', json('POST', '{"name":"\\ud83d\\ude00"}'));
+      expect(paired.status).toBe(200);
+      expect(await paired.json()).toEqual({ name: '😀' });
+    });
+
+    it('refuses NUL in path and query parameters and in keys', async () => {
+      expect(await fieldOf(await app.request('/posts/%00'))).toMatchObject({ path: 'id' });
+      expect(await fieldOf(await app.request('/items?authorId=%00'))).toMatchObject({ path: 'authorId' });
+      expect(await fieldOf(await app.request('/items', json('POST', '{"a":{"k\\u0000":1}}')))).toMatchObject({ path: 'a', code: 'invalid_key' });
+    });
+
+    it('refuses nesting deeper than 64 levels (8,000 levels was a stack overflow in split)', async () => {
+      const deep = `{"title":${'['.repeat(8000)}${']'.repeat(8000)}}`;
+      expect(await fieldOf(await app.request('/items', json('POST', deep)))).toMatchObject({ code: 'too_deep' });
+      const fine = `{"title":${'['.repeat(60)}${']'.repeat(60)}}`;
+      expect((await app.request('/items', json('POST', fine))).status).toBe(200);
+    });
+  });
 });

@@ -63,9 +63,9 @@ describe('settingsFromEnv', () => {
 
   it('reads tracing, proxy trust and the token key', () => {
     const s = settingsFromEnv({ CLEAVE_TRACING: 'off', CLEAVE_TRUST_PROXY: 'true', CLEAVE_USER_TOKEN_KEY: '{"kty":"OKP"}', LOG_LEVEL: 'warn' });
-    expect(s).toMatchObject({ tracing: false, trustProxy: true, userTokenKey: '{"kty":"OKP"}', logLevel: 'warn' });
-    expect(settingsFromEnv({ CLEAVE_TRUST_PROXY: '1' }).trustProxy).toBe(true);
-    expect(settingsFromEnv({ CLEAVE_TRUST_PROXY: 'yes' }).trustProxy).toBe(false);
+    expect(s).toMatchObject({ tracing: false, trustProxy: { hops: 1 }, userTokenKey: '{"kty":"OKP"}', logLevel: 'warn' });
+    expect(settingsFromEnv({ CLEAVE_TRUST_PROXY: '1' }).trustProxy).toEqual({ hops: 1 });
+    expect(settingsFromEnv({ CLEAVE_TRUST_PROXY: '10.0.0.0/8, loopback' }).trustProxy).toEqual({ addresses: ['10.0.0.0/8', 'loopback'] });
   });
 });
 

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import type { DatabaseLocation } from '../data/module-database.ts';
 import { configErrors } from '../errors/boot-errors.ts';
+import { parseTrustProxy } from '../gateway/client-ip.ts';
+import type { TrustProxy } from '../gateway/client-ip.ts';
 
 /** Everything a service reads from its environment, parsed once at start. */
 export interface ServiceSettings {
@@ -18,7 +20,8 @@ export interface ServiceSettings {
   /** Connections per module pool on PostgreSQL (`CLEAVE_DB_POOL_SIZE`, default 5). */
   readonly databasePoolSize: number | undefined;
   readonly tracing: boolean;
-  readonly trustProxy: boolean;
+  /** `CLEAVE_TRUST_PROXY`: hops or proxy addresses whose `X-Forwarded-For` entries to believe. */
+  readonly trustProxy: TrustProxy;
   readonly bodyLimitBytes: number;
   readonly requestTimeoutMs: number;
   readonly accessTokenTtlSeconds: number;
@@ -59,7 +62,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
     moduleDatabaseUrls,
     databasePoolSize: optionalInt(env, 'CLEAVE_DB_POOL_SIZE'),
     tracing: env.CLEAVE_TRACING !== 'off',
-    trustProxy: env.CLEAVE_TRUST_PROXY === '1' || env.CLEAVE_TRUST_PROXY === 'true',
+    trustProxy: parseTrustProxy(env.CLEAVE_TRUST_PROXY),
     bodyLimitBytes: optionalInt(env, 'CLEAVE_BODY_LIMIT_BYTES') ?? 100 * 1024,
     requestTimeoutMs: optionalInt(env, 'CLEAVE_REQUEST_TIMEOUT_MS') ?? 10_000,
     accessTokenTtlSeconds: optionalInt(env, 'CLEAVE_ACCESS_TOKEN_TTL_SECONDS') ?? 15 * 60,

@@ -25,6 +25,11 @@ export interface SagaStep<I> {
   readonly compensate?: (ctx: SagaStepContext<I>) => Promise<unknown>;
   /** Time budget of one attempt, in ms. Default 10 s. */
   readonly timeoutMs?: number;
+  /**
+   * Attempts of this step when the callee answered with a failure (5xx, timeout); overrides
+   * the saga's `maxStepAttempts`, which still applies while the callee cannot be reached.
+   */
+  readonly maxAttempts?: number;
 }
 
 export interface SagaSpec<S extends z.ZodType> {

@@ -177,7 +177,10 @@ export class SagaRunner extends WakeableLoop {
         const undoFrom = row.attempts > 0 ? position : position - 1;
         return this.#update(row, { status: 'compensating', cursor: undoFrom, attempts: 0, error: `${step.name}: ${message}` }, { position, status: 'failed', attempts, error: message });
       }
-      if (attempts < (saga.maxStepAttempts ?? 3)) {
+      // A callee that could not be reached (restarting) gets the saga's patience; one that
+      // answered with a failure (a provider that hangs on this input) the step's own bound.
+      const unreachable = err instanceof CleaveError && err.code === errors.DEPENDENCY_UNAVAILABLE.code;
+      if (attempts < ((unreachable ? undefined : step.maxAttempts) ?? saga.maxStepAttempts ?? 3)) {
         await this.#update(row, { attempts, next_attempt_at: this.#backoff(attempts), error: `${step.name}: ${message}` }, { position, status: 'pending', attempts, error: message });
         return undefined;
       }

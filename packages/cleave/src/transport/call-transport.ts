@@ -31,4 +31,6 @@ export interface CallDispatcher {
   dispatch(op: AnyOperation, input: unknown, ctx: RequestContext): Promise<unknown>;
   /** A call on behalf of `parent` (an aggregate's): trace, user and deadline inherited. */
   callFrom(parent: RequestContext, caller: string, op: AnyOperation, input: unknown, options?: CallOptions): Promise<unknown>;
+  /** How calls to a module travel: the gateway checks a remote callee's input before sending. */
+  transportFor(module: string): CallTransport | undefined;
 }

@@ -100,8 +100,9 @@ export class HttpTransport implements CallTransport {
         const timedOut = errors.DEADLINE_EXCEEDED(`${op.id} did not answer within ${remaining} ms`);
         throw new TransportFailure(timedOut.message, false, { cause: timedOut });
       }
-      // Connection refused or reset: safe to retry an idempotent call.
-      throw new TransportFailure(`${this.#options.service} could not be reached: ${(err as Error).message}`, true, { cause: err });
+      // Connection refused or reset: safe to retry an idempotent call. The message names
+      // the service, not its address (it reaches clients); the cause keeps the address for logs.
+      throw new TransportFailure(`${this.#options.service} could not be reached`, true, { cause: err });
     }
     const rawFields = response.headers[RAW_FIELDS_HEADER];
     if (response.statusCode === 200 && typeof rawFields === 'string') return fromWire(rawFields, new Uint8Array(await response.body.arrayBuffer()));
@@ -112,7 +113,10 @@ export class HttpTransport implements CallTransport {
       return body;
     }
     const error = errorFromProblem(response.statusCode, body);
-    if (UNAVAILABLE_STATUSES.has(response.statusCode) && error.code !== errors.DEADLINE_EXCEEDED.code) {
+    // A typed problem is an answer: the callee ran and said no (a dependency of its own
+    // down, its deadline passed), which says nothing about its own health. Only a bare
+    // 502/503/504 (a proxy in between) or the callee shutting down counts against it.
+    if (UNAVAILABLE_STATUSES.has(response.statusCode) && (!isProblem(body) || error.code === errors.SHUTTING_DOWN.code)) {
       throw new TransportFailure(`${this.#options.service} is unavailable (${response.statusCode} ${error.code})`, response.statusCode === 503, { cause: error });
     }
     throw error;
@@ -146,6 +150,10 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT
 function isNetworkError(err: unknown): boolean {
   const code = (err as { code?: string; cause?: { code?: string } } | undefined)?.code ?? (err as { cause?: { code?: string } } | undefined)?.cause?.code;
   return code !== undefined && NETWORK_CODES.has(code);
+}
+
+function isProblem(body: unknown): boolean {
+  return typeof (body as { code?: unknown } | undefined)?.code === 'string';
 }
 
 function parseJson(text: string): unknown {

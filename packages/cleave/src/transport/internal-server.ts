@@ -7,6 +7,7 @@ import { EventEnvelopeSchema } from '../events/event-envelope.ts';
 import type { EventEnvelope } from '../events/event-envelope.ts';
 import type { ServiceTokenVerifier } from '../auth/service-tokens.ts';
 import { errors } from '../errors/framework-errors.ts';
+import { guardInput } from '../gateway/input-guard.ts';
 import { asCleaveError, PROBLEM_CONTENT_TYPE, problemBody } from '../errors/problem.ts';
 import type { RequestContext } from '../module/request-context.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -61,10 +62,14 @@ export function createInternalServer(options: InternalServerOptions): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => ((await options.isReady()) ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503)));
   app.get(SERVICE_JWKS_PATH, (c) => c.json({ keys: options.jwks() }));
-  app.get(SERVICE_INFO_PATH, (c) => c.json({ service: options.service, pid: process.pid, modules: [...options.hosts.keys()] }));
+  // Which modules live where (and a pid) is for services of the topology, not for anyone who reaches the port.
+  app.get(SERVICE_INFO_PATH, async (c) => {
+    await options.verifier.verify(bearer(c.req.header(headers.authorization)));
+    return c.json({ service: options.service, pid: process.pid, modules: [...options.hosts.keys()] });
+  });
 
   app.post(EVENTS_PATH, async (c) => {
-    const caller = await options.verifier.verify(/^Bearer (\S+)$/.exec(c.req.header(headers.authorization) ?? '')?.[1]);
+    const caller = await options.verifier.verify(bearer(c.req.header(headers.authorization)));
     if (!options.events) throw errors.NOT_FOUND(`service "${options.service}" has no subscribers`);
     const parsed = PushedEvents.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success) throw validationFailed(parsed.error, 'invalid event batch');
@@ -77,7 +82,7 @@ export function createInternalServer(options: InternalServerOptions): Hono {
   const jsonLimit = bodySizeLimit(options.bodyLimitBytes, () => errors.PAYLOAD_TOO_LARGE(`the call body exceeds ${options.bodyLimitBytes} bytes`));
   const rawLimit = bodySizeLimit(INTERNAL_RAW_BODY_LIMIT_BYTES, () => errors.PAYLOAD_TOO_LARGE(`the raw call body exceeds ${INTERNAL_RAW_BODY_LIMIT_BYTES} bytes`));
   app.post(`${CALL_PATH_PREFIX}:module/:operation`, (c, next) => (c.req.header(RAW_FIELDS_HEADER) === undefined ? jsonLimit : rawLimit)(c, next), async (c) => {
-    const caller = await options.verifier.verify(/^Bearer (\S+)$/.exec(c.req.header(headers.authorization) ?? '')?.[1]);
+    const caller = await options.verifier.verify(bearer(c.req.header(headers.authorization)));
     const module = c.req.param('module');
     if (!options.mayCall(caller.service, module)) {
       throw errors.FORBIDDEN(`service "${caller.service}" does not declare a dependency on module "${module}"`);
@@ -86,13 +91,14 @@ export function createInternalServer(options: InternalServerOptions): Hono {
     if (host === undefined) throw errors.UNKNOWN_OPERATION(`service "${options.service}" does not host module "${module}"`);
 
     const input = await readCallInput(c.req.raw.headers.get(RAW_FIELDS_HEADER), c.req.raw);
+    // The same refusal as at the edge: a service calling with what no database stores.
+    guardInput(input, `invalid input for ${module}.${c.req.param('operation')}`);
     const budget = Number(c.req.header(headers.deadline));
     const ctx: RequestContext = {
       trace: parseTraceparent(c.req.header(headers.traceparent)) ?? newTraceContext(),
       user: caller.userId === undefined ? undefined : { id: caller.userId },
       caller: c.req.header(headers.caller) ?? caller.service,
-      // A missing or absurd budget gets the service's cap, so no call runs unbounded.
-      deadline: Date.now() + (Number.isFinite(budget) && budget > 0 ? Math.min(budget, options.maxDeadlineMs) : options.maxDeadlineMs),
+      deadline: calleeDeadline(budget, options.maxDeadlineMs),
       idempotencyKey: decodeKey(c.req.header(headers.idempotencyKey)),
     };
     const output = toWire(await host.handle(c.req.param('operation'), input, ctx));
@@ -108,6 +114,22 @@ async function readCallInput(rawFields: string | null, request: Request): Promis
   } catch (err) {
     throw errors.MALFORMED_JSON(err instanceof Error ? err.message : undefined);
   }
+}
+
+/**
+ * The callee's deadline from the caller's budget. A missing or absurd budget gets the
+ * service's cap, so no call runs unbounded. It ends a little before the caller's (up to
+ * 50 ms): a handler that gives up at its deadline (a payment provider that hangs) then
+ * answers with its typed error before the caller's timer fires, and a slow answer caused
+ * by one call's input is not mistaken for a service that hangs (issue 12).
+ */
+function calleeDeadline(budget: number, maxMs: number): number {
+  const ms = Number.isFinite(budget) && budget > 0 ? Math.min(budget, maxMs) : maxMs;
+  return Date.now() + ms - Math.min(50, ms / 10);
+}
+
+function bearer(header: string | undefined): string | undefined {
+  return /^Bearer (\S+)$/.exec(header ?? '')?.[1];
 }
 
 function decodeKey(raw: string | undefined): string | undefined {

@@ -34,7 +34,12 @@ export const createOrderSaga = defineSaga('createOrder', {
         return s.call(payments.charge, { orderId: s.input.orderId, amountCents: reserved.totalCents, currency: reserved.currency, token: s.input.paymentToken });
       },
       compensate: (s) => s.call(payments.refund, { orderId: s.input.orderId }),
+      // A provider that hangs on one card must not hold the order's stock for a minute:
+      // 3 answered attempts of 5 s (the same key, so never charged twice), then the order
+      // fails and its stock is released — within 20 s of the first attempt (issue 12).
+      // While payments itself is unreachable, the saga's 8 attempts apply.
       timeoutMs: 5_000,
+      maxAttempts: 3,
     },
     {
       name: 'confirmOrder',

@@ -21,7 +21,8 @@ export const handlers: Handlers<typeof posts, PostsDb> = {
     const authorId = signedIn(ctx);
     // The author's name is copied onto the post (no join across modules); events keep it fresh.
     const author = await ctx.call(users.getPublicProfile, { id: authorId });
-    return toPost(await insertPost(ctx.db, { title, body, authorId, authorName: author.name }));
+    // With an Idempotency-Key, a retry after a timeout gets the post already written, not a second one.
+    return ctx.idempotent(async (tx) => toPost(await insertPost(tx.db, { title, body, authorId, authorName: author.name })));
   },
 
   async getPost({ id }, ctx) {

@@ -29,7 +29,7 @@ export async function wireGateway(boot: ServiceBoot, router: CallRouter): Promis
     router,
     contracts: app.modules.map((m) => m.contract),
     aggregates: app.gateway.aggregates ?? [],
-    ...(sessionAuth ? { sessionAuth } : {}),
+    ...(sessionAuth ? { sessionAuth, idempotency: sessionAuth.idempotency } : {}),
     ...(app.gateway.authenticate ? { authenticate: app.gateway.authenticate } : {}),
     rateLimits: app.gateway.rateLimits ?? defaultRateLimits,
     ...(limiterFactory ? { limiterFactory } : {}),
