@@ -19,6 +19,7 @@ import { CallRouter } from '../packages/cleave/src/runtime/call-router.ts';
 import { ModuleRuntime } from '../packages/cleave/src/runtime/module-runtime.ts';
 import { createLogger } from '../packages/cleave/src/telemetry/logger.ts';
 import { newTraceContext } from '../packages/cleave/src/telemetry/trace-context.ts';
+import { SpanStore } from '../packages/cleave/src/telemetry/span-store.ts';
 import { createTracer, disabledTracer } from '../packages/cleave/src/telemetry/tracer.ts';
 import type { Tracer } from '../packages/cleave/src/telemetry/tracer.ts';
 import { InProcessTransport } from '../packages/cleave/src/transport/in-process.ts';
@@ -82,7 +83,7 @@ export interface Row {
 
 export async function callOverhead(options: MeasureOptions) {
   const off = cleaveService(disabledTracer);
-  const tracer = createTracer({ service: 'bench' });
+  const tracer = createTracer({ service: 'bench', store: new SpanStore('bench') }); // as a service keeps it (issue 10)
   const on = cleaveService(tracer);
 
   const broker = new moleculer.ServiceBroker({ logger: false, nodeID: 'bench' }); // no transporter: local only
@@ -103,6 +104,7 @@ export async function callOverhead(options: MeasureOptions) {
     await assert.rejects(off.runtimeB.handle('echo', { id: 1 }, requestContext()), /VALIDATION|invalid/i);
     await assert.rejects(broker.call('b.echoChecked', { id: 1 }), { name: 'ValidationError' });
     assert.deepEqual(await on.runtimeA.handle('loop', { count: 1 }, requestContext()), { count: 1 });
+    await tracer.flush();
     assert.equal(tracer.store?.all().length, 2, 'tracing on: one span for a.loop, one for b.echo');
     assert.equal(broker.transit, undefined, 'moleculer: no transporter');
 

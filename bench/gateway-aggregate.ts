@@ -90,10 +90,10 @@ async function stopChild({ child, exited }: { child: ChildProcess; exited: Promi
 
 const ready = async (url: string, path = '/readyz') => (await fetch(url + path)).status === 200;
 
-async function startMonolith(tracing: boolean): Promise<Deployment> {
+export async function startMonolith(tracing: boolean, extraEnv: Record<string, string> = {}): Promise<Deployment> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cleave-bench-mono-'));
   const port = await freePort();
-  const proc = spawnChild([cleaveBin, '--config', join(repoRoot, 'cleave.config.ts'), 'start'], cleaveEnv({ PORT: String(port), CLEAVE_DATA_DIR: dataDir }, tracing));
+  const proc = spawnChild([cleaveBin, '--config', join(repoRoot, 'cleave.config.ts'), 'start'], cleaveEnv({ PORT: String(port), CLEAVE_DATA_DIR: dataDir, ...extraEnv }, tracing));
   const baseUrl = `http://127.0.0.1:${port}`;
   const stop = async () => {
     await stopChild(proc);
@@ -161,7 +161,7 @@ async function startNaive(post: object, user: object): Promise<Deployment> {
 // Addresses from a per-run random /16, so no two runs (or targets) share a limiter key.
 const ipBase = Math.floor(Math.random() * 0xffff);
 let nextIp = 1;
-function newIp(): string {
+export function newIp(): string {
   const n = nextIp++;
   return `10.${(ipBase >> 8) & 255}.${(ipBase + (n >> 8)) & 255}.${n & 255}`;
 }
@@ -201,7 +201,7 @@ async function signUp(baseUrl: string, n: number): Promise<Session[]> {
 }
 
 /** Signs up users, writes a post, and checks the aggregate answers whole (author present). */
-async function seed(baseUrl: string, users: number) {
+export async function seed(baseUrl: string, users: number) {
   const sessions = await signUp(baseUrl, users);
   const author = sessions[0]!;
   const created = await api(baseUrl, '/api/v1/posts', { token: author.token, body: { title: 'Benchmark post', body: 'A post read under load by bench/gateway-aggregate.ts.' } });
@@ -228,7 +228,7 @@ export interface LoadResult {
 }
 
 /** One autocannon run; `requests` are cycled per connection (pre-built, no per-request setup). */
-async function load(url: string, requests: autocannon.Request[], connections: number, seconds: number): Promise<LoadResult> {
+export async function load(url: string, requests: autocannon.Request[], connections: number, seconds: number): Promise<LoadResult> {
   const latencies: number[] = [];
   const result = await new Promise<autocannon.Result>((done, fail) => {
     const instance = autocannon({ url, connections, duration: seconds, requests }, (err: unknown, res: autocannon.Result) => (err ? fail(err) : done(res)));

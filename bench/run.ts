@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   gateway: () => import('./gateway-aggregate.ts'),
   events: () => import('./events-throughput.ts'),
   saga: () => import('./saga-orders.ts'),
+  tracing: () => import('./tracing-cost.ts'),
 };
 
 const names = process.argv.slice(2);

@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { validationFailed } from '../errors/validation.ts';
 import type { ModuleRuntime, TransactionEffects } from '../runtime/module-runtime.ts';
-import { newTraceContext, parseTraceparent } from '../telemetry/trace-context.ts';
+import { messagingProcessAttributes } from '../telemetry/semantic-attributes.ts';
+import { parseTraceparent } from '../telemetry/trace-context.ts';
 import type { EventTables } from './event-tables.ts';
 import type { Subscription } from './subscription.ts';
 import { WakeableLoop } from './wakeable-loop.ts';
@@ -67,13 +68,8 @@ export class InboxWorker extends WakeableLoop {
     const subscription = this.#subscriptions.get(row.name);
     const attempt = row.attempts + 1;
     const maxAttempts = subscription?.maxAttempts ?? this.options.maxAttempts ?? 5;
-    const parent = parseTraceparent(row.traceparent) ?? newTraceContext();
-    const span = this.runtime.tracer.startSpan(`consume ${row.name}`, parent, 'consumer', {
-      'cleave.module': this.runtime.name,
-      'cleave.publisher': row.publisher,
-      'cleave.event_id': row.event_id,
-      'cleave.attempt': attempt,
-    });
+    const span = this.runtime.tracer.startSpan(`process ${row.name}`, parseTraceparent(row.traceparent), 'consumer',
+      messagingProcessAttributes(row.name, row.event_id, this.runtime.name, row.publisher, attempt));
     try {
       if (subscription === undefined) throw new PermanentFailure(`module "${this.runtime.name}" has no handler for ${row.name}`);
       const payload = subscription.event.payload.safeParse(row.payload);

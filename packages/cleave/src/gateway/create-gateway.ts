@@ -23,6 +23,7 @@ import { asCleaveError, PROBLEM_CONTENT_TYPE, problemBody } from './problem.ts';
 import { API_PREFIX } from './public-route.ts';
 import type { PublicRoute } from './public-route.ts';
 import { rateLimit } from './rate-limit.ts';
+import { serverSpanDone } from './server-span.ts';
 import type { LimiterFactory, RateLimitPolicy } from './rate-limit.ts';
 import { gatewayRequestContext } from './request-context.ts';
 import { readRequestInput } from './request-input.ts';
@@ -71,8 +72,8 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   });
 
   app.use('*', async (c, next) => {
-    const parent = parseTraceparent(c.req.header('traceparent')) ?? newTraceContext();
-    const span = options.tracer.startSpan(`${c.req.method} ${c.req.path}`, parent, 'server', { 'http.method': c.req.method });
+    // No traceparent: a root span, so the configured sampler decides (a made-up parent would force "sampled").
+    const span = options.tracer.startSpan(c.req.method, parseTraceparent(c.req.header('traceparent')), 'server', { 'http.request.method': c.req.method, 'url.path': c.req.path });
     c.set('trace', span.trace);
     c.set('clientIp', clientIp(c, options.trustProxy));
     c.header('X-Trace-ID', span.trace.traceId);
@@ -80,8 +81,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     try {
       await next();
     } finally {
-      span.setAttribute('http.status_code', c.res.status);
-      span.end(c.res.status >= 500 ? new Error(`HTTP ${c.res.status}`) : undefined);
+      serverSpanDone(span, c);
       log.info({ traceId: span.trace.traceId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
     }
   });

@@ -13,7 +13,8 @@ import type { ModuleContext } from '../module/module-context.ts';
 import type { AuthenticatedUser, CallOptions, RequestContext } from '../module/request-context.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { TraceContext } from '../telemetry/trace-context.ts';
-import type { Tracer } from '../telemetry/tracer.ts';
+import type { SpanAttributes, Tracer } from '../telemetry/tracer.ts';
+import { rpcServerAttributes } from '../telemetry/semantic-attributes.ts';
 import type { OperationHost } from '../transport/call-transport.ts';
 import type { CallRouter } from './call-router.ts';
 
@@ -90,6 +91,16 @@ export class ModuleRuntime implements OperationHost {
     return this.#dependsOn.has(module);
   }
 
+  // Per operation and caller, made once: spans share them (a span copies before it changes one).
+  readonly #attributes = new Map<string, Map<string, SpanAttributes>>();
+  #spanAttributes(operation: string, caller: string): SpanAttributes {
+    let byCaller = this.#attributes.get(operation);
+    if (byCaller === undefined) this.#attributes.set(operation, (byCaller = new Map()));
+    let attributes = byCaller.get(caller);
+    if (attributes === undefined) byCaller.set(caller, (attributes = Object.freeze(rpcServerAttributes(this.name, operation, caller))));
+    return attributes;
+  }
+
   async handle(operation: string, input: unknown, ctx: RequestContext): Promise<unknown> {
     // Own properties only: a name like "constructor" from the wire must not reach Object.prototype.
     const op = Object.hasOwn(this.#operations, operation) ? this.#operations[operation] : undefined;
@@ -104,7 +115,7 @@ export class ModuleRuntime implements OperationHost {
     if (!parsed.success) throw validationFailed(parsed.error, `invalid input for ${op.id}`);
 
     // One async frame on the untraced path: each extra await layer costs ~35 ns a call.
-    const span = this.tracer.enabled ? this.tracer.startSpan(op.id, ctx.trace, 'server', { 'cleave.module': this.name, 'cleave.caller': ctx.caller }) : undefined;
+    const span = this.tracer.enabled ? this.tracer.startSpan(op.id, ctx.trace, 'server', this.#spanAttributes(operation, ctx.caller)) : undefined;
     try {
       const result = await handler(parsed.data, new HandlerContext(this, op.id, ctx, span ? span.trace : ctx.trace));
       const output = op.output.safeParse(result);

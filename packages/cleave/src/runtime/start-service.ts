@@ -19,12 +19,12 @@ import type { LimiterFactory } from '../gateway/rate-limit.ts';
 import type { AnyModule } from '../module/define-module.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { createTracer, disabledTracer } from '../telemetry/tracer.ts';
 import type { Tracer } from '../telemetry/tracer.ts';
 import { InProcessTransport } from '../transport/in-process.ts';
 import { CallRouter } from './call-router.ts';
 import type { AppDefinition } from './define-app.ts';
 import { listen } from './http-server.ts';
+import { startTracing } from './start-tracing.ts'; // issue 10
 import { EVENT_TABLES_MIGRATION_TABLE, eventTableMigrations } from '../events/event-tables.ts';
 import { startEventRuntime } from '../events/event-runtime.ts';
 import { SagaRunner } from '../saga/saga-runner.ts';
@@ -88,7 +88,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     throw new Error(`choose a service of topology "${topology.name}": ${serviceNames.join(', ')}`);
   }
   const logger = options.logger ?? createLogger({ service: name, level: settings.logLevel });
-  const tracer = settings.tracing ? createTracer({ service: name }) : disabledTracer;
+  const tracing = startTracing(topology, name, settings); // issue 10: OTLP export, local span store or forwarding
+  const tracer = tracing.tracer;
   const hosted = spec.modules.map((m) => app.modules.find((d) => d.name === m) as AnyModule);
 
   await assertBoundaries(app.modules, new Set(spec.modules));
@@ -124,6 +125,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     }
     const multiService = Object.keys(topology.services).length > 1;
     const remote = multiService ? await wireRemoteCalls(app, topology, name, settings, router, tracer) : undefined;
+    if (remote) tracing.connect(remote.issuer); // issue 10
 
     const eventTransport = await chooseEventTransport({ app, topology, service: name, settings, multiService, remote, logger });
     const events = await startEventRuntime(
@@ -202,6 +204,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
           ? { events: { hostOf: (module: string) => hostOf(topology, module), receive: (batch: readonly EventEnvelope[]) => eventTransport.receive(batch) } }
           : {}),
       });
+      tracing.mountIngest(internal, remote.verifier); // issue 10
       const server = await listen(internal.fetch, internalPort(topology, name, settings.env), settings.host);
       servers.push(server);
       internalUrl = server.url;
