@@ -3,6 +3,7 @@ import { registerCheck } from './commands/check.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerSaga } from './commands/saga.ts';
 import { registerStart } from './commands/start.ts';
+import { registerTrace } from './commands/trace.ts';
 
 const program = new Command('cleave')
   .description('Cleave: a modular monolith that splits into services by configuration')
@@ -13,6 +14,7 @@ registerStart(program);
 registerCheck(program);
 registerEvents(program);
 registerSaga(program);
+registerTrace(program);
 
 try {
   await program.parseAsync();

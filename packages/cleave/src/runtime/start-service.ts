@@ -187,6 +187,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       });
     }
 
+    if (gateway) tracing.mountAdmin(gateway); // issue 10
     const servers: HttpServer[] = [];
     let internalUrl: string | undefined;
     if (remote && options.listen !== false) {

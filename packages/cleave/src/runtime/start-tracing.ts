@@ -1,4 +1,6 @@
-import type { Hono } from 'hono';
+import type { Env, Hono } from 'hono';
+import { adminAccessFromEnv, adminGuard } from '../dashboard/admin-guard.ts';
+import { mountTraceApi } from '../dashboard/trace-api.ts';
 import { z } from 'zod';
 import type { ServiceTokenIssuer, ServiceTokenVerifier } from '../auth/service-tokens.ts';
 import { validationFailed } from '../errors/validation.ts';
@@ -20,6 +22,8 @@ export interface ServiceTracing {
   connect(issuer: ServiceTokenIssuer): void;
   /** The gateway service of a split system: accept the other services' spans on its internal listener. */
   mountIngest(internal: Hono, verifier: ServiceTokenVerifier): void;
+  /** The gateway: the store's admin API (`cleave trace`, the dashboard). */
+  mountAdmin<E extends Env>(gateway: Hono<E>): void;
 }
 
 const ForwardedSpans = z.object({
@@ -44,7 +48,7 @@ const ForwardedSpans = z.object({
  * store, the other services of a split system forward their spans to it.
  */
 export function startTracing(topology: Topology, service: string, settings: ServiceSettings): ServiceTracing {
-  if (!settings.tracing) return { tracer: disabledTracer, connect: () => {}, mountIngest: () => {} };
+  if (!settings.tracing) return { tracer: disabledTracer, connect: () => {}, mountIngest: () => {}, mountAdmin: () => {} };
   const services = Object.entries(topology.services);
   const gatewayService = services.find(([, spec]) => spec.roles?.includes('gateway'))?.[0];
   const keepsStore = gatewayService === service || services.length === 1;
@@ -53,7 +57,8 @@ export function startTracing(topology: Topology, service: string, settings: Serv
   const forwarder = keepsStore ? undefined : new SpanForwarder(service);
   const tracer = createTracer({
     service: traceServiceName(service, services.length > 1, settings.env),
-    exporters: [...(protocol ? [otlpExporter(protocol)] : []), ...(forwarder ? [forwarder] : [])],
+    exporters: protocol ? [otlpExporter(protocol)] : [],
+    ...(forwarder ? { local: [forwarder] } : {}),
     ...(store ? { store } : {}),
     resourceAttributes: { 'cleave.service': service },
   });
@@ -73,6 +78,9 @@ export function startTracing(topology: Topology, service: string, settings: Serv
         store.add(parsed.data.spans as StoredSpan[]);
         return c.body(null, 204);
       });
+    },
+    mountAdmin(gateway) {
+      if (store) mountTraceApi(gateway, store, adminGuard(adminAccessFromEnv(settings.env)));
     },
   };
 }

@@ -70,7 +70,9 @@ export interface TracerOptions {
   readonly exporters?: readonly SpanExporter[];
   /** The local store, when this process keeps one; it is also given a processor here. */
   readonly store?: SpanStore;
-  /** How often the local store is fed (ms); short, so `cleave trace` sees a request at once. */
+  /** Exporters of the embedded default (the store, the forwarder to the gateway's store), batched on a short delay. */
+  readonly local?: readonly SpanExporter[];
+  /** How often the local exporters are fed (ms); short, so `cleave trace` sees a request at once. */
   readonly storeDelayMs?: number;
   readonly resourceAttributes?: Attributes;
   /** Default: from OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG. */
@@ -88,7 +90,9 @@ const ids = new RandomIdGenerator();
  */
 export function createTracer(options: TracerOptions): Tracer {
   const processors: SpanProcessor[] = (options.exporters ?? []).map((exporter) => new BatchSpanProcessor(exporter));
-  if (options.store) processors.push(new BatchSpanProcessor(options.store, { scheduledDelayMillis: options.storeDelayMs ?? 200 }));
+  for (const exporter of [...(options.store ? [options.store] : []), ...(options.local ?? [])]) {
+    processors.push(new BatchSpanProcessor(exporter, { scheduledDelayMillis: options.storeDelayMs ?? 200 }));
+  }
   const processor = fanOut(processors);
   const sink: SpanSink = { resource: serviceResource(options.service, options.resourceAttributes), scope: { name: 'cleave' }, processor };
   const sampler = options.sampler ?? samplerFromEnv();
