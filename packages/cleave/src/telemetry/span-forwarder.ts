@@ -15,8 +15,8 @@ export interface ForwardTarget {
 /**
  * The embedded default of a split system: a non-gateway service sends its finished spans
  * (batched by a BatchSpanProcessor, off the hot path) to the gateway service, which keeps
- * the one local store `cleave trace` and the dashboard read. Without a target yet (before
- * boot wired the service tokens) a batch is dropped, as an unreachable collector's would be.
+ * the one local store `cleave trace` and the dashboard read. Without a target (nothing to
+ * send to before boot wired the service tokens) a batch is dropped.
  */
 export class SpanForwarder implements SpanExporter {
   readonly #service: string;
@@ -32,7 +32,7 @@ export class SpanForwarder implements SpanExporter {
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     const target = this.#target;
-    if (target === undefined) return done({ code: 1, error: new Error('span forwarder not connected') });
+    if (target === undefined) return done({ code: 0 }); // a service without a gateway to send to (tests wiring parts by hand)
     const body: StoredSpan[] = spans.map((s) => storedSpan(s, this.#service));
     target
       .token()

@@ -34,7 +34,7 @@ export function registerTrace(program: Command): void {
         try {
           res = await fetch(base + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
         } catch (err) {
-          throw new Error(`no gateway answers at ${base} (${err instanceof Error ? err.message : String(err)}); start the system or pass --url`);
+          throw new Error(`no gateway answers at ${base} (${err instanceof Error ? err.message : String(err)}); start the system or pass --url`, { cause: err });
         }
         const body = (await res.json().catch(() => undefined)) as (T & { detail?: string }) | undefined;
         if (!res.ok) throw new Error(`${base}${path}: HTTP ${res.status}${body?.detail ? ` — ${body.detail}` : ''}`);
