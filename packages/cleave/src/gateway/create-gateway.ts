@@ -72,8 +72,8 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   });
 
   app.use('*', async (c, next) => {
-    // The admin surface (dashboard, trace API) is not traced: reading traces would fill the store with reads.
-    if (c.req.path.startsWith('/_cleave/')) return next();
+    // The admin surface (dashboard, trace API, metrics) is not traced: reading it would fill the store with reads.
+    if (c.req.path.startsWith('/_cleave/') || c.req.path === '/metrics') return next();
     // No traceparent: a root span, so the configured sampler decides (a made-up parent would force "sampled").
     const span = options.tracer.startSpan(c.req.method, parseTraceparent(c.req.header('traceparent')), 'server', { 'http.request.method': c.req.method, 'url.path': c.req.path });
     c.set('trace', span.trace);

@@ -25,6 +25,7 @@ import { CallRouter } from './call-router.ts';
 import type { AppDefinition } from './define-app.ts';
 import { listen } from './http-server.ts';
 import { startTracing } from './start-tracing.ts'; // issue 10
+import { createServiceMetrics } from './start-metrics.ts'; // issue 10
 import { EVENT_TABLES_MIGRATION_TABLE, eventTableMigrations } from '../events/event-tables.ts';
 import { startEventRuntime } from '../events/event-runtime.ts';
 import { SagaRunner } from '../saga/saga-runner.ts';
@@ -88,7 +89,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     throw new Error(`choose a service of topology "${topology.name}": ${serviceNames.join(', ')}`);
   }
   const logger = options.logger ?? createLogger({ service: name, level: settings.logLevel });
-  const tracing = startTracing(topology, name, settings); // issue 10: OTLP export, local span store or forwarding
+  const metrics = createServiceMetrics(name, settings); // issue 10: GET /metrics
+  const tracing = startTracing(topology, name, settings, metrics.spans); // issue 10: OTLP export, local span store or forwarding
   const tracer = tracing.tracer;
   const hosted = spec.modules.map((m) => app.modules.find((d) => d.name === m) as AnyModule);
 
@@ -126,6 +128,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     const multiService = Object.keys(topology.services).length > 1;
     const remote = multiService ? await wireRemoteCalls(app, topology, name, settings, router, tracer) : undefined;
     if (remote) tracing.connect(remote.issuer); // issue 10
+    metrics.watch(modules, router, topology, app.modules.map((m) => m.name)); // issue 10
 
     const eventTransport = await chooseEventTransport({ app, topology, service: name, settings, multiService, remote, logger });
     const events = await startEventRuntime(
@@ -188,6 +191,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     }
 
     if (gateway) tracing.mountAdmin(gateway); // issue 10
+    if (gateway) metrics.mount(gateway); // issue 10
     const servers: HttpServer[] = [];
     let internalUrl: string | undefined;
     if (remote && options.listen !== false) {
@@ -206,6 +210,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
           : {}),
       });
       tracing.mountIngest(internal, remote.verifier); // issue 10
+      metrics.mount(internal); // issue 10
       const server = await listen(internal.fetch, internalPort(topology, name, settings.env), settings.host);
       servers.push(server);
       internalUrl = server.url;

@@ -1,3 +1,4 @@
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Env, Hono } from 'hono';
 import { adminAccessFromEnv, adminGuard } from '../dashboard/admin-guard.ts';
 import { mountTraceApi } from '../dashboard/trace-api.ts';
@@ -47,7 +48,7 @@ const ForwardedSpans = z.object({
  * the embedded default — the gateway service (or the only service) keeps a bounded span
  * store, the other services of a split system forward their spans to it.
  */
-export function startTracing(topology: Topology, service: string, settings: ServiceSettings): ServiceTracing {
+export function startTracing(topology: Topology, service: string, settings: ServiceSettings, spanMetrics?: SpanExporter): ServiceTracing {
   if (!settings.tracing) return { tracer: disabledTracer, connect: () => {}, mountIngest: () => {}, mountAdmin: () => {} };
   const services = Object.entries(topology.services);
   const gatewayService = services.find(([, spec]) => spec.roles?.includes('gateway'))?.[0];
@@ -58,7 +59,7 @@ export function startTracing(topology: Topology, service: string, settings: Serv
   const tracer = createTracer({
     service: traceServiceName(service, services.length > 1, settings.env),
     exporters: protocol ? [otlpExporter(protocol)] : [],
-    ...(forwarder ? { local: [forwarder] } : {}),
+    local: [...(forwarder ? [forwarder] : []), ...(spanMetrics ? [spanMetrics] : [])],
     ...(store ? { store } : {}),
     resourceAttributes: { 'cleave.service': service },
   });
