@@ -3,6 +3,7 @@ import type { Kysely, Selectable, Transaction } from 'kysely';
 import { validationFailed } from '../errors/validation.ts';
 import type { ModuleRuntime, TransactionEffects } from '../runtime/module-runtime.ts';
 import { messagingProcessAttributes } from '../telemetry/semantic-attributes.ts';
+import { traceLogFields } from '../telemetry/log-fields.ts';
 import { parseTraceparent } from '../telemetry/trace-context.ts';
 import type { EventTables } from './event-tables.ts';
 import type { Subscription } from './subscription.ts';
@@ -83,7 +84,7 @@ export class InboxWorker extends WakeableLoop {
           ...this.runtime.scope(trx as unknown as Transaction<unknown>, span.trace, effects),
           event: { id: row.event_id, name: row.name, publisher: row.publisher, aggregateKey: row.aggregate_key, seq: String(row.seq), attempt },
           trace: span.trace,
-          log: this.runtime.logger.child({ traceId: span.trace.traceId, event: row.name, eventId: row.event_id }),
+          log: this.runtime.logger.child({ ...traceLogFields(span.trace), event: row.name, eventId: row.event_id }),
         });
         await trx.updateTable('inbox').set({ status: 'done', attempts: attempt, handled_at: new Date(), last_error: null }).where('event_id', '=', row.event_id).execute();
       });

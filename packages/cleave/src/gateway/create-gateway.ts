@@ -24,6 +24,7 @@ import { API_PREFIX } from './public-route.ts';
 import type { PublicRoute } from './public-route.ts';
 import { rateLimit } from './rate-limit.ts';
 import { serverSpanDone } from './server-span.ts';
+import { traceLogFields } from '../telemetry/log-fields.ts';
 import type { LimiterFactory, RateLimitPolicy } from './rate-limit.ts';
 import { gatewayRequestContext } from './request-context.ts';
 import { readRequestInput } from './request-input.ts';
@@ -63,7 +64,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   app.onError((err, c) => {
     const error = asCleaveError(err);
     const traceId = c.get('trace')?.traceId ?? newTraceContext().traceId;
-    if (error.status >= 500) log.error({ err, traceId, path: c.req.path }, 'request failed');
+    if (error.status >= 500) log.error({ err, trace_id: traceId, path: c.req.path }, 'request failed');
     c.header('X-Trace-ID', traceId);
     return c.body(problemBody(error, traceId, c.req.path), error.status as 500, { 'content-type': PROBLEM_CONTENT_TYPE });
   });
@@ -84,7 +85,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
       await next();
     } finally {
       serverSpanDone(span, c);
-      log.info({ traceId: span.trace.traceId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+      log.info({ ...traceLogFields(span.trace), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
     }
   });
 
@@ -125,7 +126,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
       const request = context(c);
       const ctx: AggregateContext = {
         ...request,
-        log: log.child({ traceId: request.trace.traceId, aggregate: aggregate.name }),
+        log: log.child({ ...traceLogFields(request.trace), aggregate: aggregate.name }),
         call: (op, input, callOptions) => {
           if (!allowed.has(op.module)) {
             return Promise.reject(errors.UNDECLARED_DEPENDENCY(`aggregate "${aggregate.name}" called ${op.id} but does not declare "${op.module}"`));

@@ -15,6 +15,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { TraceContext } from '../telemetry/trace-context.ts';
 import type { SpanAttributes, Tracer } from '../telemetry/tracer.ts';
 import { rpcServerAttributes } from '../telemetry/semantic-attributes.ts';
+import { traceLogFields } from '../telemetry/log-fields.ts';
 import type { OperationHost } from '../transport/call-transport.ts';
 import type { CallRouter } from './call-router.ts';
 
@@ -122,7 +123,7 @@ export class ModuleRuntime implements OperationHost {
       if (!output.success) {
         // The callee broke its own contract: a bug on this side, not the caller's fault.
         const err = validationFailed(output.error, `output of ${op.id}`);
-        this.logger.error({ err, operation: op.id }, 'operation returned a value that breaks its contract');
+        this.logger.error({ err, operation: op.id, ...traceLogFields(span ? span.trace : ctx.trace) }, 'operation returned a value that breaks its contract');
         throw errors.OUTPUT_INVALID(err.detail, err.details);
       }
       span?.end();
@@ -131,7 +132,7 @@ export class ModuleRuntime implements OperationHost {
       span?.end(err);
       if (err instanceof CleaveError) throw err;
       // A bug in the handler: the caller gets what it would get over HTTP, a 500 that reveals nothing.
-      this.logger.error({ err, operation: op.id }, 'operation failed');
+      this.logger.error({ err, operation: op.id, ...traceLogFields(span ? span.trace : ctx.trace) }, 'operation failed');
       throw errors.INTERNAL(undefined, undefined, err);
     }
   }
@@ -168,7 +169,7 @@ class HandlerContext implements ModuleContext<unknown> {
 
   get log(): Logger {
     // A child logger costs more than many calls do: made only when a handler logs.
-    this.#log ??= this.#runtime.logger.child({ traceId: this.trace.traceId });
+    this.#log ??= this.#runtime.logger.child(traceLogFields(this.trace));
     return this.#log;
   }
 

@@ -10,6 +10,7 @@ import type { AnyOperation } from '../module/contract.ts';
 import type { ModuleRuntime, TransactionEffects } from '../runtime/module-runtime.ts';
 import { withDeadline } from '../runtime/with-deadline.ts';
 import { sagaStepAttributes } from '../telemetry/semantic-attributes.ts';
+import { traceLogFields } from '../telemetry/log-fields.ts';
 import { newTraceContext, sagaTraceContext } from '../telemetry/trace-context.ts';
 import type { AnySaga, SagaStep, SagaStepContext } from './define-saga.ts';
 import type { SagaTables } from './saga-tables.ts';
@@ -225,7 +226,7 @@ export class SagaRunner extends WakeableLoop {
       sagaId: row.id,
       input: row.input,
       results,
-      log: runtime.logger.child({ sagaId: row.id, step: step.name, traceId: trace.traceId }),
+      log: runtime.logger.child({ sagaId: row.id, step: step.name, ...traceLogFields(trace) }),
       call: async (op: AnyOperation, input: unknown) => {
         if (!runtime.dependsOn(op.module)) {
           throw errors.UNDECLARED_DEPENDENCY(`saga step ${step.name} of module "${runtime.name}" called ${op.id} without declaring "${op.module}"`);

@@ -11,7 +11,7 @@ export interface LoggerOptions {
 }
 
 /**
- * JSON lines (pino) with `service` on every line; `module` and `traceId` are added by
+ * JSON lines (pino) with `service` on every line; `module` and `trace_id`/`span_id` are added by
  * child loggers where a request or module is known.
  */
 export function createLogger(options: LoggerOptions): Logger {
