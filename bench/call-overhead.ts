@@ -19,6 +19,7 @@ import { CallRouter } from '../packages/cleave/src/runtime/call-router.ts';
 import { ModuleRuntime } from '../packages/cleave/src/runtime/module-runtime.ts';
 import { createLogger } from '../packages/cleave/src/telemetry/logger.ts';
 import { newTraceContext } from '../packages/cleave/src/telemetry/trace-context.ts';
+import { SpanStore } from '../packages/cleave/src/telemetry/span-store.ts';
 import { createTracer, disabledTracer } from '../packages/cleave/src/telemetry/tracer.ts';
 import type { Tracer } from '../packages/cleave/src/telemetry/tracer.ts';
 import { InProcessTransport } from '../packages/cleave/src/transport/in-process.ts';
@@ -85,7 +86,7 @@ export interface Row {
 
 export async function callOverhead(options: MeasureOptions) {
   const off = cleaveService(disabledTracer);
-  const tracer = createTracer({ service: 'bench' });
+  const tracer = createTracer({ service: 'bench', store: new SpanStore('bench') }); // as a service keeps it (issue 10)
   const on = cleaveService(tracer);
   const trusted = cleaveService(disabledTracer, true);
 
@@ -107,6 +108,7 @@ export async function callOverhead(options: MeasureOptions) {
     await assert.rejects(off.runtimeB.handle('echo', { id: 1 }, requestContext()), /VALIDATION|invalid/i);
     await assert.rejects(broker.call('b.echoChecked', { id: 1 }), { name: 'ValidationError' });
     assert.deepEqual(await on.runtimeA.handle('loop', { count: 1 }, requestContext()), { count: 1 });
+    await tracer.flush();
     assert.deepEqual(await trusted.runtimeA.handle('loop', { count: 1 }, requestContext()), { count: 1 });
     // Trust covers calls from typed code only: outside input to the same runtime is still checked.
     await assert.rejects(trusted.runtimeB.handle('echo', { id: 1 }, requestContext()), /VALIDATION|invalid/i);

@@ -119,10 +119,10 @@ const ready = async (url: string, path = '/readyz') => (await fetch(url + path))
 type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
 
 /** The monolith on `database` (the caller drops it: the hand-written rows read it afterwards). */
-async function startMonolith(tracing: boolean, database: TestDatabase): Promise<Deployment> {
+export async function startMonolith(tracing: boolean, database: TestDatabase | undefined, extraEnv: Record<string, string> = {}): Promise<Deployment> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cleave-bench-mono-'));
   const port = await freePort();
-  const proc = spawnChild([...profileArgs, cleaveBin, '--config', join(repoRoot, 'cleave.config.ts'), 'start'], cleaveEnv({ PORT: String(port), CLEAVE_DATA_DIR: dataDir, DATABASE_URL: database.url }, tracing));
+  const proc = spawnChild([...profileArgs, cleaveBin, '--config', join(repoRoot, 'cleave.config.ts'), 'start'], cleaveEnv({ PORT: String(port), CLEAVE_DATA_DIR: dataDir, ...(database ? { DATABASE_URL: database.url } : {}), ...extraEnv }, tracing));
   const baseUrl = `http://127.0.0.1:${port}`;
   const stop = async () => {
     await stopChild(proc);
@@ -200,7 +200,7 @@ async function startHandWritten(shape: 'monolith' | 'split', databaseUrl: string
 // Addresses from a per-run random /16, so no two runs (or targets) share a limiter key.
 const ipBase = Math.floor(Math.random() * 0xffff);
 let nextIp = 1;
-function newIp(): string {
+export function newIp(): string {
   const n = nextIp++;
   return `10.${(ipBase >> 8) & 255}.${(ipBase + (n >> 8)) & 255}.${n & 255}`;
 }
@@ -240,7 +240,7 @@ async function signUp(baseUrl: string, n: number): Promise<Session[]> {
 }
 
 /** Signs up users, writes a post, and checks the aggregate answers whole (author present). */
-async function seed(baseUrl: string, users: number) {
+export async function seed(baseUrl: string, users: number) {
   const sessions = await signUp(baseUrl, users);
   const author = sessions[0]!;
   const created = await api(baseUrl, '/api/v1/posts', { token: author.token, body: { title: 'Benchmark post', body: 'A post read under load by bench/gateway-aggregate.ts.' } });
@@ -298,7 +298,7 @@ function merge(slices: readonly Slice[]): LoadResult {
 }
 
 /** One autocannon run; `requests` are cycled per connection (pre-built, no per-request setup). */
-async function load(url: string, requests: autocannon.Request[], connections: number, seconds: number): Promise<LoadResult> {
+export async function load(url: string, requests: autocannon.Request[], connections: number, seconds: number): Promise<LoadResult> {
   return (await loadSlice(url, requests, connections, seconds, [])).result;
 }
 

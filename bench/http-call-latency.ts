@@ -40,6 +40,7 @@ import type { HttpServer } from '../packages/cleave/src/runtime/http-server.ts';
 import { ModuleRuntime } from '../packages/cleave/src/runtime/module-runtime.ts';
 import { createLogger } from '../packages/cleave/src/telemetry/logger.ts';
 import { newTraceContext } from '../packages/cleave/src/telemetry/trace-context.ts';
+import { SpanStore } from '../packages/cleave/src/telemetry/span-store.ts';
 import { createTracer, disabledTracer } from '../packages/cleave/src/telemetry/tracer.ts';
 import type { Tracer } from '../packages/cleave/src/telemetry/tracer.ts';
 import { HttpTransport } from '../packages/cleave/src/transport/http-transport.ts';
@@ -257,7 +258,7 @@ export async function httpCallLatency(options: HttpCallOptions = defaultOptions)
     router.register('b', new InProcessTransport(new ModuleRuntime(bModule, db, silent, disabledTracer, router)));
   });
   const http = await httpPair(disabledTracer);
-  const tracer = createTracer({ service: 'bench' });
+  const tracer = createTracer({ service: 'bench', store: new SpanStore('bench') }); // as a service keeps it (issue 10)
   const httpTraced = await httpPair(tracer);
   const raw = await rawServer();
   const rawClient = poolClient(raw.url, '/echo');

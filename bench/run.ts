@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   saga: () => import('./saga-orders.ts'),
   embedded: () => import('./embedded-database.ts'),
   media: () => import('./media-isolation.ts'),
+  tracing: () => import('./tracing-cost.ts'),
 };
 
 const names = process.argv.slice(2);

@@ -53,6 +53,7 @@ export function renderErrorDocs(): string {
 const PLAIN_ERRORS_ALLOWED = new Map([
   ['cli/commands/advise.ts', 2], // usage: a spans file with no spans, --write-topology with nothing to extract
   ['cli/commands/deploy.ts', 1], // usage: a deploy target other than k8s or compose
+  ['cli/commands/trace.ts', 4], // usage: no gateway answering, an HTTP error from it, no trace named, no traces yet
   ['cli/init/scaffold.ts', 2], // `cleave init` usage: a folder that is not empty, a name npm refuses
   ['testing/start-test-app.ts', 2], // test-helper misuse: several services without listen, a topology without a gateway
   ['runtime/module-runtime.ts', 1], // startSaga with an undeclared saga: stays an INTERNAL 500 at the edge, as before

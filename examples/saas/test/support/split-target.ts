@@ -85,7 +85,7 @@ export async function startSplit(options: TargetOptions & { readonly topology?: 
         if (info.service !== name) throw new Error(`${url} answers as service "${info.service}", not "${name}": port taken by another process`);
       }
       return true;
-    }, 120_000);
+    }, Number(process.env.CLEAVE_TEST_BOOT_TIMEOUT_MS ?? 120_000)); // a loaded machine may need longer
   } catch (err) {
     await stop();
     throw err;

@@ -9,7 +9,7 @@ let seq = 0;
 /** A span as the framework records it (see span-analysis.ts). */
 function span(traceId: string, parent: StoredSpan | undefined, name: string, durationMs: number, attributes: Record<string, unknown> = {}): StoredSpan {
   seq += 1;
-  return { traceId, spanId: `s${seq}`, parentSpanId: parent?.spanId, name, service: 'app', startMs: seq, durationMs, status: 'ok', attributes };
+  return { traceId, spanId: `s${seq}`, parentSpanId: parent?.spanId, name, kind: 'internal', service: 'app', startMs: seq, durationMs, status: 'ok', attributes };
 }
 const op = (t: string, parent: StoredSpan | undefined, module: string, caller: string, ms: number) => span(t, parent, `${module}.op`, ms, { 'cleave.module': module, 'cleave.caller': caller });
 

@@ -9,6 +9,7 @@ import { registerInit } from './commands/init.ts';
 import { registerSaga } from './commands/saga.ts';
 import { registerStart } from './commands/start.ts';
 import { frameworkPackage } from './framework-package.ts';
+import { registerTrace } from './commands/trace.ts';
 
 const program = new Command('cleave')
   .description('Cleave: a modular monolith that splits into services by configuration')
@@ -25,6 +26,7 @@ registerEvents(program);
 registerSaga(program);
 registerInit(program);
 registerContract(program); // issue 14
+registerTrace(program);
 
 try {
   await program.parseAsync();

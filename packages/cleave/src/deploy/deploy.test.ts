@@ -70,7 +70,7 @@ describe('cleave deploy', () => {
   it('compose: the file for split validates against the Compose spec, and a broken one does not', () => {
     const file = parse(stringify(composeFile(config.app, split))) as { services: Record<string, { ports?: unknown }> };
     expect(composeValidator(file), JSON.stringify(composeValidator.errors)).toBe(true);
-    expect(Object.keys(file.services).sort()).toEqual(['commerce', 'gateway', 'nats', 'notifications', 'payments', 'postgres', 'posts', 'users']);
+    expect(Object.keys(file.services).sort()).toEqual(['commerce', 'gateway', 'media', 'nats', 'notifications', 'payments', 'postgres', 'posts', 'users']);
     expect(composeValidator({ ...file, services: { ...file.services, users: { ...file.services.users, ports: 42 } } })).toBe(false);
   });
 

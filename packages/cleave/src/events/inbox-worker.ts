@@ -4,7 +4,9 @@ import { validationFailed } from '../errors/validation.ts';
 import type { ModuleHost } from '../module/module-host.ts';
 import { noEffects } from '../module/module-transaction.ts';
 import type { TransactionEffects } from '../module/module-transaction.ts';
-import { newTraceContext, parseTraceparent } from '../telemetry/trace-context.ts';
+import { messagingProcessAttributes } from '../telemetry/semantic-attributes.ts';
+import { traceLogFields } from '../telemetry/log-fields.ts';
+import { parseTraceparent } from '../telemetry/trace-context.ts';
 import type { EventTables } from './event-tables.ts';
 import type { Subscription } from './subscription.ts';
 import { IDLE_POLL_MS, WakeableLoop } from '../util/wakeable-loop.ts';
@@ -123,13 +125,8 @@ export class InboxWorker extends WakeableLoop {
   async #run(trx: Transaction<EventTables>, row: InboxRow, markDone = true): Promise<RunOutcome> {
     const subscription = this.#subscriptions.get(row.name);
     const { attempt, maxAttempts } = this.#attempt(row);
-    const parent = parseTraceparent(row.traceparent) ?? newTraceContext();
-    const span = this.runtime.tracer.startSpan(`consume ${row.name}`, parent, 'consumer', {
-      'cleave.module': this.runtime.name,
-      'cleave.publisher': row.publisher,
-      'cleave.event_id': row.event_id,
-      'cleave.attempt': attempt,
-    });
+    const span = this.runtime.tracer.startSpan(`process ${row.name}`, parseTraceparent(row.traceparent), 'consumer',
+      messagingProcessAttributes(row.name, row.event_id, this.runtime.name, row.publisher, attempt));
     const effects = noEffects();
     try {
       if (subscription === undefined) throw new PermanentFailure(`module "${this.runtime.name}" has no handler for ${row.name}`);
@@ -139,7 +136,7 @@ export class InboxWorker extends WakeableLoop {
         ...this.runtime.scope(trx as unknown as Transaction<unknown>, span.trace, effects),
         event: { id: row.event_id, name: row.name, publisher: row.publisher, aggregateKey: row.aggregate_key, seq: String(row.seq), attempt },
         trace: span.trace,
-        log: this.runtime.logger.child({ traceId: span.trace.traceId, event: row.name, eventId: row.event_id }),
+        log: this.runtime.logger.child({ ...traceLogFields(span.trace), event: row.name, eventId: row.event_id }),
       });
       if (markDone) await trx.updateTable('inbox').set({ status: 'done', attempts: attempt, handled_at: new Date(), last_error: null }).where('event_id', '=', row.event_id).execute();
       return { ok: true, effects, report: () => span.end() };

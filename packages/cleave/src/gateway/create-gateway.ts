@@ -24,6 +24,8 @@ import { limitBodies, readRawInput, respondRaw } from './raw-body.ts';
 import { isRawMessage } from '../module/raw-body.ts';
 import { publicError, RETRY_AFTER_SECONDS } from './public-error.ts';
 import { rateLimit } from './rate-limit.ts';
+import { serverSpanDone } from './server-span.ts';
+import { traceLogFields } from '../telemetry/log-fields.ts';
 import type { LimiterFactory, RateLimitPolicy } from './rate-limit.ts';
 import { gatewayRequestContext } from './request-context.ts';
 import { readRequestInput } from './request-input.ts';
@@ -71,7 +73,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   app.onError((err, c) => {
     const traceId = c.get('trace')?.traceId ?? newTraceContext().traceId;
     const error = publicError(asCleaveError(err));
-    if (error.status >= 500) log.error({ err, traceId, path: c.req.path }, 'request failed');
+    if (error.status >= 500) log.error({ err, trace_id: traceId, path: c.req.path }, 'request failed');
     c.header('X-Trace-ID', traceId);
     if (error.status === 503) c.header('Retry-After', RETRY_AFTER_SECONDS);
     if (error.status === 405) c.header('Allow', (error.details?.allow as string[]).join(', '));
@@ -85,8 +87,10 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   });
 
   app.use('*', async (c, next) => {
-    const parent = parseTraceparent(c.req.header('traceparent')) ?? newTraceContext();
-    const span = options.tracer.startSpan(`${c.req.method} ${c.req.path}`, parent, 'server', { 'http.method': c.req.method });
+    // The admin surface (dashboard, trace API, metrics) is not traced: reading it would fill the store with reads.
+    if (c.req.path.startsWith('/_cleave/') || c.req.path === '/metrics') return next();
+    // No traceparent: a root span, so the configured sampler decides (a made-up parent would force "sampled").
+    const span = options.tracer.startSpan(c.req.method, parseTraceparent(c.req.header('traceparent')), 'server', { 'http.request.method': c.req.method, 'url.path': c.req.path });
     c.set('trace', span.trace);
     c.set('clientIp', clientIp(c, trust));
     c.header('X-Trace-ID', span.trace.traceId);
@@ -94,9 +98,8 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     try {
       await next();
     } finally {
-      span.setAttribute('http.status_code', c.res.status);
-      span.end(c.res.status >= 500 ? new Error(`HTTP ${c.res.status}`) : undefined);
-      log.info({ traceId: span.trace.traceId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+      serverSpanDone(span, c);
+      log.info({ ...traceLogFields(span.trace), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
     }
   });
 
@@ -151,7 +154,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
         ...request,
         // A child logger costs more than the rest of this context: made only when the handler logs.
         get log() {
-          childLog ??= log.child({ traceId: request.trace.traceId, aggregate: aggregate.name });
+          childLog ??= log.child({ ...traceLogFields(request.trace), aggregate: aggregate.name });
           return childLog;
         },
         call: (op, input, callOptions) => {

@@ -9,6 +9,7 @@ import type { ModuleContext } from '../module/module-context.ts';
 import type { RequestContext } from '../module/request-context.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { newTraceContext } from '../telemetry/trace-context.ts';
+import { SpanStore } from '../telemetry/span-store.ts';
 import { createTracer, disabledTracer } from '../telemetry/tracer.ts';
 import type { Tracer } from '../telemetry/tracer.ts';
 import { InProcessTransport } from '../transport/in-process.ts';
@@ -269,7 +270,7 @@ describe('ModuleRuntime', () => {
 
   describe('with tracing on', () => {
     it('makes the callee span a child of the caller span, in the same trace', async () => {
-      const tracer = createTracer({ service: 'test' });
+      const tracer = createTracer({ service: 'test', store: new SpanStore('test'), storeDelayMs: 10 });
       try {
         const { router } = build(tracer);
         alphaBody = (ctx) => ctx.call(beta.inspect, {});
@@ -293,7 +294,7 @@ describe('ModuleRuntime', () => {
     });
 
     it('marks the span of a failed operation as an error', async () => {
-      const tracer = createTracer({ service: 'test' });
+      const tracer = createTracer({ service: 'test', store: new SpanStore('test'), storeDelayMs: 10 });
       try {
         const { router } = build(tracer);
         const root = newTraceContext();
@@ -307,7 +308,7 @@ describe('ModuleRuntime', () => {
   });
 });
 
-// Spans are exported synchronously by the SimpleSpanProcessor; wait on the condition anyway.
+// Spans reach the store through a BatchSpanProcessor (every 10 ms here): wait on the condition.
 function waitUntil(condition: () => boolean): Promise<void> {
   return vi.waitFor(() => {
     if (!condition()) throw new Error('condition not met yet');

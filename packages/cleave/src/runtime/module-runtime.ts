@@ -16,7 +16,9 @@ import { isPassthroughSchema } from '../module/passthrough-schema.ts';
 import type { AuthenticatedUser, CallOptions, RequestContext } from '../module/request-context.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { TraceContext } from '../telemetry/trace-context.ts';
-import type { Tracer } from '../telemetry/tracer.ts';
+import type { SpanAttributes, Tracer } from '../telemetry/tracer.ts';
+import { rpcServerAttributes } from '../telemetry/semantic-attributes.ts';
+import { traceLogFields } from '../telemetry/log-fields.ts';
 import type { OperationHost } from '../transport/call-transport.ts';
 import type { CallRouter } from './call-router.ts';
 
@@ -151,8 +153,18 @@ export class ModuleRuntime implements OperationHost, ModuleHost {
     return trusted && entry.outputPassthrough ? pending.then(undefined, entry.rethrow) : pending.then(entry.checkOutput, entry.rethrow);
   }
 
+  // Per operation and caller, made once: spans share them (a span copies before it changes one).
+  readonly #attributes = new Map<string, Map<string, SpanAttributes>>();
+  #spanAttributes(operation: string, caller: string): SpanAttributes {
+    let byCaller = this.#attributes.get(operation);
+    if (byCaller === undefined) this.#attributes.set(operation, (byCaller = new Map()));
+    let attributes = byCaller.get(caller);
+    if (attributes === undefined) byCaller.set(caller, (attributes = Object.freeze(rpcServerAttributes(this.name, operation, caller))));
+    return attributes;
+  }
+
   async #traced(entry: Entry, value: unknown, ctx: RequestContext, trusted: boolean): Promise<unknown> {
-    const span = this.tracer.startSpan(entry.op.id, ctx.trace, 'server', { 'cleave.module': this.name, 'cleave.caller': ctx.caller });
+    const span = this.tracer.startSpan(entry.op.id, ctx.trace, 'server', this.#spanAttributes(entry.op.name, ctx.caller));
     try {
       const result = await entry.handler(value, new HandlerContext(this, entry.op.id, ctx, span.trace));
       const output = trusted && entry.outputPassthrough ? result : entry.checkOutput(result);
@@ -160,7 +172,8 @@ export class ModuleRuntime implements OperationHost, ModuleHost {
       return output;
     } catch (err) {
       span.end(err);
-      throw entry.failure(err);
+      if (!(err instanceof CleaveError)) this.logger.error({ err, operation: entry.op.id, ...traceLogFields(span.trace) }, 'operation failed');
+      throw err instanceof CleaveError ? err : errors.INTERNAL(undefined, undefined, err);
     }
   }
 
@@ -224,7 +237,7 @@ class HandlerContext implements ModuleContext<unknown> {
 
   get log(): Logger {
     // A child logger costs more than many calls do: made only when a handler logs.
-    this.#log ??= this.#runtime.logger.child({ traceId: this.trace.traceId });
+    this.#log ??= this.#runtime.logger.child(traceLogFields(this.trace));
     return this.#log;
   }
 

@@ -55,9 +55,15 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     const { router, modules } = wireModules(boot, opened);
     // The HTTP client (undici) loads only in a multi-service topology.
     const remote = boot.multiService ? await (await import('./boot/remote-calls.ts')).wireRemoteCalls(boot, router) : undefined;
+    if (remote) boot.tracing.connect(remote.issuer);
+    boot.metrics.watch(modules, router, boot.topology, boot.app.modules.map((m) => m.name));
     const { events, transport } = await wireEvents(boot, modules, remote);
     wireSagas(boot, modules);
     const gateway = await wireGateway(boot, router);
+    if (gateway) {
+      boot.tracing.mountAdmin(gateway);
+      boot.metrics.mount(gateway);
+    }
     const { publicUrl, internalUrl } = await wireListeners(boot, { modules, remote, gateway, transport });
 
     let stopping: Promise<void> | undefined;

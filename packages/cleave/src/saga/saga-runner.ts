@@ -10,7 +10,9 @@ import type { AnyOperation } from '../module/contract.ts';
 import type { ModuleHost } from '../module/module-host.ts';
 import { noEffects } from '../module/module-transaction.ts';
 import { withDeadline } from '../util/with-deadline.ts';
-import { newTraceContext } from '../telemetry/trace-context.ts';
+import { sagaStepAttributes } from '../telemetry/semantic-attributes.ts';
+import { traceLogFields } from '../telemetry/log-fields.ts';
+import { newTraceContext, sagaTraceContext } from '../telemetry/trace-context.ts';
 import type { AnySaga, SagaStep, SagaStepContext } from './define-saga.ts';
 import type { SagaTables } from './saga-tables.ts';
 
@@ -222,17 +224,18 @@ export class SagaRunner extends WakeableLoop {
   #stepContext(row: SagaRow, step: SagaStep<unknown>, results: Record<string, unknown>, compensating: boolean): SagaStepContext<unknown> {
     const runtime = this.runtime;
     const key = `${row.id}:${step.name}${compensating ? ':compensate' : ''}`;
-    const trace = newTraceContext();
+    // Every step of one saga, across retries and restarts, in one trace: its id comes from the saga's.
+    const trace = sagaTraceContext(row.id);
     return {
       sagaId: row.id,
       input: row.input,
       results,
-      log: runtime.logger.child({ sagaId: row.id, step: step.name, traceId: trace.traceId }),
+      log: runtime.logger.child({ sagaId: row.id, step: step.name, ...traceLogFields(trace) }),
       call: async (op: AnyOperation, input: unknown) => {
         if (!runtime.dependsOn(op.module)) {
           throw errors.UNDECLARED_DEPENDENCY(`saga step ${step.name} of module "${runtime.name}" called ${op.id} without declaring "${op.module}"`);
         }
-        const span = runtime.tracer.startSpan(`saga ${row.name}.${step.name}${compensating ? ' (compensate)' : ''}`, trace, 'internal', { 'cleave.saga_id': row.id });
+        const span = runtime.tracer.startSpan(`saga ${row.name}.${step.name}${compensating ? ' (compensate)' : ''}`, trace, 'internal', sagaStepAttributes(row.id, row.name, step.name, compensating));
         try {
           const deadline = Date.now() + (step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS);
           const call = runtime.dispatch(op, input, { trace: span.trace, user: undefined, caller: runtime.name, deadline, idempotencyKey: key });

@@ -44,7 +44,7 @@ function scrub(value: unknown, depth = 0): unknown {
 const errSerializer = (err: unknown) => scrub(pino.stdSerializers.err(err as Error));
 
 /**
- * JSON lines (pino) with `service` on every line; `module` and `traceId` are added by
+ * JSON lines (pino) with `service` on every line; `module` and `trace_id`/`span_id` are added by
  * child loggers where a request or module is known. Secrets are redacted at the logger,
  * whatever a call site passes: known secret members (`password`, tokens, `authorization`)
  * by pino's `redact`, and errors (with their causes) by a serializer that also drops the

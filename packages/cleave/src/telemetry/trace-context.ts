@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isSpanContextValid, TraceFlags } from '@opentelemetry/api';
 import { parseTraceParent } from '@opentelemetry/core';
 import { RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
@@ -35,4 +36,17 @@ export function parseTraceparent(header: string | null | undefined): TraceContex
 
 export function formatTraceparent(trace: TraceContext): string {
   return `00-${trace.traceId}-${trace.spanId}-${trace.traceFlags.toString(16).padStart(2, '0')}`;
+}
+
+/**
+ * The trace of a saga: its id is the saga id's hex digits (a UUID's 32), or a hash of an id
+ * of another shape, so each step and compensation — across retries and restarts — lands in
+ * one trace that `cleave trace <sagaId>` finds. The parent span id is derived too: the
+ * steps are siblings under the saga itself.
+ */
+export function sagaTraceContext(sagaId: string): TraceContext {
+  const hex = sagaId.replaceAll('-', '').toLowerCase();
+  const digest = createHash('sha256').update(`saga:${sagaId}`).digest('hex');
+  const traceId = /^[0-9a-f]{32}$/.test(hex) && !/^0+$/.test(hex) ? hex : digest.slice(0, 32);
+  return { traceId, spanId: digest.slice(32, 48), traceFlags: TraceFlags.SAMPLED };
 }

@@ -6,7 +6,8 @@ import { errors } from '../errors/framework-errors.ts';
 import type { AnyOperation } from '../module/contract.ts';
 import type { RequestContext } from '../module/request-context.ts';
 import { formatTraceparent } from '../telemetry/trace-context.ts';
-import type { Tracer } from '../telemetry/tracer.ts';
+import type { SpanAttributes, Tracer } from '../telemetry/tracer.ts';
+import { rpcClientAttributes } from '../telemetry/semantic-attributes.ts';
 import type { CallTransport } from './call-transport.ts';
 import { errorFromProblem } from '../errors/problem.ts';
 import { callPath, headers } from '../http/http-protocol.ts';
@@ -54,7 +55,7 @@ export class HttpTransport implements CallTransport {
   async invoke(op: AnyOperation, input: unknown, ctx: RequestContext): Promise<unknown> {
     // Checked before the breaker: a call that never leaves must not count as a probe.
     if (ctx.deadline <= Date.now()) throw errors.DEADLINE_EXCEEDED(`no time left to call ${op.id}`);
-    const span = this.#options.tracer.startSpan(op.id, ctx.trace, 'client', { 'cleave.transport': 'http', 'cleave.target': this.#options.service });
+    const span = this.#options.tracer.startSpan(op.id, ctx.trace, 'client', this.#spanAttributes(op));
     try {
       const policy = op.idempotent ? this.#policies.idempotent : this.#policies.once;
       const output = await policy.execute(() => this.#send(op, input, { ...ctx, trace: span.trace }));
@@ -65,6 +66,17 @@ export class HttpTransport implements CallTransport {
       span.end(error);
       throw error;
     }
+  }
+
+  // Per operation, made once: parsing the URL on every call would cost more than the span.
+  readonly #attributes = new Map<string, SpanAttributes>();
+  #spanAttributes(op: AnyOperation): SpanAttributes {
+    let attributes = this.#attributes.get(op.id);
+    if (attributes === undefined) {
+      attributes = rpcClientAttributes(op.module, op.name, this.#options.service, this.#options.baseUrl);
+      this.#attributes.set(op.id, attributes);
+    }
+    return attributes;
   }
 
   async #send(op: AnyOperation, input: unknown, ctx: RequestContext): Promise<unknown> {

@@ -49,6 +49,8 @@ export async function wireListeners(boot: ServiceBoot, inputs: ListenerInputs): 
         ? { events: { hostOf: (module: string) => hostOf(topology, module), receive: (batch: readonly EventEnvelope[]) => (transport as HttpEventTransport).receive(batch) } }
         : {}),
     });
+    boot.tracing.mountIngest(internal, remote.verifier);
+    boot.metrics.mount(internal);
     const server = await listen(internal.fetch, internalPort(topology, name, settings.env), settings.host);
     boot.closers.add('internal listener', () => server.close());
     internalUrl = server.url;

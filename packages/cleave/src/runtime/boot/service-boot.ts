@@ -2,12 +2,15 @@ import type { LimiterFactory } from '../../gateway/rate-limit.ts';
 import type { AnyModule } from '../../module/define-module.ts';
 import { createLogger } from '../../telemetry/logger.ts';
 import type { Logger } from '../../telemetry/logger.ts';
-import { createTracer, disabledTracer } from '../../telemetry/tracer.ts';
 import type { Tracer } from '../../telemetry/tracer.ts';
 import type { AppDefinition } from '../define-app.ts';
 import type { ServiceSettings } from '../settings.ts';
 import { validateTopology } from '../topology.ts';
 import type { ServiceSpec, Topology } from '../topology.ts';
+import { createServiceMetrics } from '../start-metrics.ts';
+import type { ServiceMetrics } from '../start-metrics.ts';
+import { startTracing } from '../start-tracing.ts';
+import type { ServiceTracing } from '../start-tracing.ts';
 import { Closers } from './closers.ts';
 import { Readiness } from './readiness.ts';
 import { configErrors } from '../../errors/boot-errors.ts';
@@ -36,6 +39,10 @@ export interface ServiceBoot {
   readonly options: BootOptions;
   readonly logger: Logger;
   readonly tracer: Tracer;
+  /** OTLP export, the local span store or forwarding to the gateway's (issue 10). */
+  readonly tracing: ServiceTracing;
+  /** GET /metrics (issue 10). */
+  readonly metrics: ServiceMetrics;
   readonly closers: Closers;
   readonly readiness: Readiness;
 }
@@ -51,9 +58,11 @@ export function prepareBoot(options: BootOptions): ServiceBoot {
     throw configErrors.SERVICE_NOT_CHOSEN(`choose a service of topology "${topology.name}": ${serviceNames.join(', ')}`);
   }
   const logger = options.logger ?? createLogger({ service: name, level: settings.logLevel, pretty: settings.logFormat === 'pretty' });
-  const tracer = settings.tracing ? createTracer({ service: name }) : disabledTracer;
+  const metrics = createServiceMetrics(name, settings);
+  const tracing = startTracing(topology, name, settings, metrics.spans);
+  const tracer = tracing.tracer;
   const closers = new Closers(logger);
   closers.add('tracer', () => tracer.shutdown());
   const hosted = spec.modules.map((m) => app.modules.find((d) => d.name === m) as AnyModule);
-  return { app, topology, name, spec, hosted, multiService: serviceNames.length > 1, settings, options, logger, tracer, closers, readiness: new Readiness() };
+  return { app, topology, name, spec, hosted, multiService: serviceNames.length > 1, settings, options, logger, tracer, tracing, metrics, closers, readiness: new Readiness() };
 }
