@@ -66,7 +66,9 @@ describe('tracing across the split topology: OTLP collector and cleave trace', (
     const traceId = read.headers.get('x-trace-id')!;
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
 
-    await waitFor('the spans of posts and users in the collector', () => new Set(collected(traceId).map((x) => x.service)).size === 3, 30_000);
+    // Each service exports in its own batches: wait for all five spans, not just the first of each service.
+    const expected: [string, string, string][] = [['gateway', 'GET /api/v1/posts/:id', 'server'], ['gateway', 'posts.getPost', 'client'], ['posts', 'posts.getPost', 'server'], ['gateway', 'users.getPublicProfile', 'client'], ['users', 'users.getPublicProfile', 'server']];
+    await waitFor('the five spans of the request in the collector', () => expected.every(([service, name, kind]) => collected(traceId).some((x) => x.service === service && x.name === name && x.kind === kind)), 30_000);
     const spans = collected(traceId);
     const root = one(spans, 'gateway', 'GET /api/v1/posts/:id', 'server');
     expect(root.parentSpanId).toBeUndefined();
@@ -118,7 +120,10 @@ describe('tracing across the split topology: OTLP collector and cleave trace', (
     const placed = await c.request('/api/v1/orders', { token: s.accessToken, body: { items: [{ productId: 'prod_mouse', quantity: 1 }], paymentToken: 'tok_visa' }, headers: { 'idempotency-key': randomUUID() } });
     expect(placed.status).toBe(202);
     const sagaTrace = (placed.body.orderId as string).replaceAll('-', '');
-    await waitFor('the three saga steps in the collector', () => collected(sagaTrace).filter((x) => x.name.startsWith('saga ')).length === 3, 60_000);
+    await waitFor('the three saga steps and the charge in payments in the collector', () => {
+      const spans = collected(sagaTrace);
+      return spans.filter((x) => x.name.startsWith('saga ')).length === 3 && spans.some((x) => x.service === 'payments' && x.kind === 'server');
+    }, 60_000);
     const spans = collected(sagaTrace);
     const steps = spans.filter((x) => x.name.startsWith('saga ')).sort((a, b) => Number(a.startNs - b.startNs));
     expect(steps.map((x) => [x.service, x.name, x.kind])).toEqual([
