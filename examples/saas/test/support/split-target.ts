@@ -103,8 +103,16 @@ export async function startSplit(options: TargetOptions & { readonly topology?: 
   };
 }
 
-/** `/_cleave/info` of a service; it answers only a service token (here the service's own). */
+/**
+ * `/_cleave/info` of a service; a framework service answers only a service token (here the
+ * service's own). A foreign service (the Python media of `polyglot`) keeps its key
+ * elsewhere and is asked without one.
+ */
 async function serviceInfo(dataDir: string, service: string, url: string): Promise<unknown> {
-  const res = await fetch(`${url}/_cleave/info`, { headers: { authorization: `Bearer ${await serviceToken(dataDir, service, service)}` } });
+  const token = await serviceToken(dataDir, service, service).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  const res = await fetch(`${url}/_cleave/info`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
   return res.json();
 }

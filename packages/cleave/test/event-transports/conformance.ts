@@ -206,7 +206,7 @@ export function conformanceCases(driver: TransportDriver): void {
     await effectNsReach(id, 2);
     const [first, second] = await inboxOf(world, id);
     const spans = await waitFor(() => {
-      const found = world.subTracer.store?.trace(trace.traceId).filter((s) => s.name === 'consume thing.changed.v1') ?? [];
+      const found = world.subTracer.store?.trace(trace.traceId).filter((s) => s.name === 'process thing.changed.v1') ?? [];
       return found.length >= 3 && found;
     }, 'three consumer spans in the publisher trace');
     expect(spans.map((s) => [s.attributes['cleave.event_id'], s.attributes['cleave.attempt'], s.status])).toEqual([

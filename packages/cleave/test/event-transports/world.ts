@@ -17,6 +17,7 @@ import { createLogger } from '../../src/telemetry/logger.ts';
 import type { Logger } from '../../src/telemetry/logger.ts';
 import { newTraceContext } from '../../src/telemetry/trace-context.ts';
 import type { TraceContext } from '../../src/telemetry/trace-context.ts';
+import { SpanStore } from '../../src/telemetry/span-store.ts';
 import { createTracer } from '../../src/telemetry/tracer.ts';
 import type { Tracer } from '../../src/telemetry/tracer.ts';
 import { InProcessTransport } from '../../src/transport/in-process.ts';
@@ -58,8 +59,8 @@ async function openMigrated(definition: AnyModule): Promise<ModuleDatabase<unkno
 export class World {
   pub!: ModuleRuntime;
   sub!: ModuleRuntime;
-  readonly pubTracer: Tracer = createTracer({ service: 'pub-svc' });
-  readonly subTracer: Tracer = createTracer({ service: 'sub-svc' });
+  readonly pubTracer: Tracer = createTracer({ service: 'pub-svc', store: new SpanStore('pub-svc') });
+  readonly subTracer: Tracer = createTracer({ service: 'sub-svc', store: new SpanStore('sub-svc') });
   readonly logs = new LogCapture();
 
   private constructor(

@@ -1,5 +1,5 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { connect, nanos } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../telemetry/logger.ts';
@@ -37,8 +37,6 @@ export class NatsEventTransport implements EventTransport {
   #js: JetStreamClient | undefined;
   #jsm: JetStreamManager | undefined;
   readonly #loops: Promise<void>[] = [];
-  /** The continuous pulls in progress, stopped by close(). */
-  readonly #reading = new Set<ConsumerMessages>();
   #closing = false;
 
   constructor(options: NatsEventTransportOptions) {
@@ -98,63 +96,42 @@ export class NatsEventTransport implements EventTransport {
    * the rows, so a crash anywhere resumes exactly after the last stored batch, in order.
    * (A durable consumer with acks redelivers lost messages only after its ack wait,
    * behind newer ones: events of one aggregate would be handled out of order.)
-   * A continuous pull (`consume`): a batch is whatever has arrived when the client's
-   * buffer runs dry (at most `fetchBatch`), so a lone event is stored at once instead of
-   * waiting for a fetch to expire (nats.js allows no expiry under 1 s).
    */
   async #consume(module: string, publisher: string, wanted: ReadonlySet<string>, inbox: InboxSink): Promise<void> {
     const source = `nats:${this.#stream}:${publisher}`;
     const log = this.#options.logger.child({ module, source });
-    const max = this.#options.fetchBatch ?? 256;
     let failures = 0;
+    let consumer: Consumer | undefined;
     let position = BigInt((await inbox.position(source)) ?? '0');
     while (!this.#closing) {
-      let messages: ConsumerMessages | undefined;
       try {
-        const consumer = await this.#openConsumer(publisher, position);
-        messages = await consumer.consume({ max_messages: max, abort_on_missing_resource: true });
-        this.#reading.add(messages);
-        if (this.#closing) break;
-        let batch: JsMsg[] = [];
-        for await (const m of messages) {
-          batch.push(m);
-          // getPending() counts the message in hand: <= 1 means nothing else is buffered.
-          if (batch.length < max && messages.getPending() > 1) continue;
-          position = await this.#store(batch, position, wanted, source, inbox);
-          batch = [];
-          failures = 0;
-          if (this.#closing) break;
+        consumer ??= await this.#openConsumer(publisher, position);
+        // A fetch returns at a full batch or at its expiry (nats.js allows no less than 1 s),
+        // so under light load a lone event can wait up to 1 s here (bench/events-throughput.ts).
+        const batch: JsMsg[] = [];
+        const messages = await consumer.fetch({ max_messages: this.#options.fetchBatch ?? 256, expires: 1_000 });
+        for await (const m of messages) batch.push(m);
+        const events: EventEnvelope[] = [];
+        let last = position;
+        for (const m of batch) {
+          last = BigInt(m.seq);
+          const event = m.json<EventEnvelope>();
+          if (wanted.has(event.name)) events.push(event);
         }
-        if (this.#closing) break;
-        throw new Error('the NATS consumer stopped');
+        if (last === position) continue;
+        await inbox.accept(events, { source, position: String(last) });
+        position = last;
+        failures = 0;
       } catch (err) {
         if (this.#closing) break;
         failures++;
         // Start again from the stored position: nothing after it was stored.
+        consumer = undefined;
         position = BigInt((await inbox.position(source).catch(() => undefined)) ?? String(position));
-        log.warn({ err }, 'NATS consumer: reading or storing failed; resuming from the stored position');
+        log.warn({ err }, 'NATS consumer: fetching or storing failed; resuming from the stored position');
         await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 5_000)));
-      } finally {
-        if (messages) {
-          this.#reading.delete(messages);
-          messages.stop();
-        }
       }
     }
-  }
-
-  /** Stores one batch's wanted events in the inbox with the new position; returns it. */
-  async #store(batch: readonly JsMsg[], position: bigint, wanted: ReadonlySet<string>, source: string, inbox: InboxSink): Promise<bigint> {
-    const events: EventEnvelope[] = [];
-    let last = position;
-    for (const m of batch) {
-      last = BigInt(m.seq);
-      const event = m.json<EventEnvelope>();
-      if (wanted.has(event.name)) events.push(event);
-    }
-    if (last === position) return position;
-    await inbox.accept(events, { source, position: String(last) });
-    return last;
   }
 
   /** An ephemeral pull consumer of one publisher's subject, starting after `position`. */
@@ -176,7 +153,6 @@ export class NatsEventTransport implements EventTransport {
 
   async close(): Promise<void> {
     this.#closing = true;
-    for (const messages of this.#reading) messages.stop();
     await Promise.allSettled(this.#loops);
     await this.#nc?.drain().catch(() => this.#nc?.close());
   }
