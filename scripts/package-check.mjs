@@ -9,7 +9,7 @@
 // Needs nothing but the npm registry.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -40,6 +40,9 @@ const userEnv = Object.fromEntries(
 );
 
 const work = await mkdtemp(join(tmpdir(), 'cleave-package-check-'));
+// mkdtemp makes it 0700; as root the embedded PostgreSQL server runs as the postgres user,
+// which must reach the app's node_modules (a project folder is normally 0755).
+await chmod(work, 0o755);
 if (!relative(repo, work).startsWith('..')) fail(`temporary folder ${work} is inside the repository`);
 try {
   // `npm test` has just built dist/ in CI; rebuild (from clean) only when it is stale.

@@ -115,6 +115,8 @@ async function initialise(dir: string, runAs: { uid: number; gid: number } | und
   if (runAs) chownSync(passwordFile, runAs.uid, runAs.gid);
   try {
     const { initdb } = await postgresBinaries();
+    // The binaries live in the app's node_modules: the postgres user must reach them too.
+    if (runAs) assertPostgresCanEnter(dirname(initdb), "the app's folder (with its node_modules) must let others pass (chmod o+x)");
     await run(initdb, [
       `--pgdata=${dir}`,
       '--auth=scram-sha-256',
@@ -230,10 +232,15 @@ function postgresUser(): { uid: number; gid: number } | undefined {
  */
 function letPostgresReach(dataDir: string): void {
   chmodSync(dataDir, statSync(dataDir).mode | 0o011);
-  for (let dir = dirname(dataDir); ; dir = dirname(dir)) {
+  assertPostgresCanEnter(dirname(dataDir), 'set CLEAVE_DATA_DIR to a folder outside it');
+}
+
+/** Every folder from `start` up to the root lets others pass (o+x), as the postgres user must. */
+function assertPostgresCanEnter(start: string, remedy: string): void {
+  for (let dir = start; ; dir = dirname(dir)) {
     if ((statSync(dir).mode & 0o001) === 0) {
       throw bootErrors.EMBEDDED_DATABASE_FAILED(`the embedded PostgreSQL server runs as the postgres user (not as root), which cannot enter ${dir}: ` +
-        'set CLEAVE_DATA_DIR to a folder outside it, run as another user, or set DATABASE_URL');
+        `${remedy}, run as another user, or set DATABASE_URL`);
     }
     if (dirname(dir) === dir) return;
   }
