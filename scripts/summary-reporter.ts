@@ -11,7 +11,12 @@ export default class SummaryReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     const skippedSuites = new Set<string>();
+    // A failed beforeAll/afterAll or a file that does not load fails no test (its tests
+    // are skipped): count each such error, so the line never says 0 failed on a red run.
+    let outsideTests = 0;
     for (const module of testModules) {
+      outsideTests += module.errors().length;
+      for (const suite of module.children.allSuites()) outsideTests += suite.errors().length;
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') passed++;
@@ -28,6 +33,7 @@ export default class SummaryReporter implements Reporter {
     }
     // Unhandled errors fail the run though no test failed: count them, so the line agrees.
     if (unhandledErrors.length > 0) console.log(`\n${unhandledErrors.length} unhandled error(s) outside tests: counted as failed`);
-    console.log(`\n${passed} passed, ${failed + unhandledErrors.length} failed, ${skipped} skipped`);
+    if (outsideTests > 0) console.log(`\n${outsideTests} hook or file error(s) outside tests: counted as failed`);
+    console.log(`\n${passed} passed, ${failed + unhandledErrors.length + outsideTests} failed, ${skipped} skipped`);
   }
 }

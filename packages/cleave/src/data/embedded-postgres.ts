@@ -2,10 +2,10 @@ import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { bootErrors } from '../errors/boot-errors.ts';
+import { freePort } from '../util/free-port.ts';
 import { postgresBinaries } from './postgres-binaries.ts';
 
 /**
@@ -253,17 +253,6 @@ function run(file: string, args: readonly string[], runAs: { uid: number; gid: n
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.once('error', reject);
     child.once('exit', (code) => (code === 0 ? resolve() : reject(bootErrors.EMBEDDED_DATABASE_FAILED(`${file} exited with ${code}: ${stderr.trim()}`))));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
   });
 }
 

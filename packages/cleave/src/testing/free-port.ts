@@ -1,13 +1,1 @@
-import { createServer } from 'node:net';
-
-/** A port the OS says is free now (bind to 0, read, release). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../util/free-port.ts';
