@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startTracing } from '../src/runtime/start-tracing.ts';
+import { startTracing } from '../src/runtime/boot/tracing.ts';
 import { settingsFromEnv } from '../src/runtime/settings.ts';
 import { defineTopology } from '../src/runtime/topology.ts';
 import { CleaveError } from '../src/errors/cleave-error.ts';

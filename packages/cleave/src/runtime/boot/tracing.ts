@@ -1,21 +1,21 @@
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Env, Hono } from 'hono';
-import { adminAccessFromEnv, adminGuard } from '../dashboard/admin-guard.ts';
-import { mountTraceApi } from '../dashboard/trace-api.ts';
+import { adminAccessFromEnv, adminGuard } from '../../dashboard/admin-guard.ts';
+import { mountTraceApi } from '../../dashboard/trace-api.ts';
 import { z } from 'zod';
-import type { ServiceTokenIssuer, ServiceTokenVerifier } from '../auth/service-tokens.ts';
-import { validationFailed } from '../errors/validation.ts';
-import { otlpExporter, otlpProtocolFromEnv } from '../telemetry/otlp-exporter.ts';
-import { traceServiceName } from '../telemetry/resource.ts';
-import { SPANS_PATH, SpanForwarder } from '../telemetry/span-forwarder.ts';
-import { SpanStore } from '../telemetry/span-store.ts';
-import type { StoredSpan } from '../telemetry/span-store.ts';
-import { createTracer, disabledTracer } from '../telemetry/tracer.ts';
-import type { Tracer } from '../telemetry/tracer.ts';
-import { headers } from '../http/http-protocol.ts';
-import { serviceUrl } from './service-directory.ts';
-import type { ServiceSettings } from './settings.ts';
-import type { Topology } from './topology.ts';
+import type { ServiceTokenIssuer, ServiceTokenVerifier } from '../../auth/service-tokens.ts';
+import { validationFailed } from '../../errors/validation.ts';
+import { otlpExporter, otlpProtocolFromEnv } from '../../telemetry/otlp-exporter.ts';
+import { traceServiceName } from '../../telemetry/resource.ts';
+import { SPANS_PATH, SpanForwarder } from '../../telemetry/span-forwarder.ts';
+import { SpanStore } from '../../telemetry/span-store.ts';
+import type { StoredSpan } from '../../telemetry/span-store.ts';
+import { createTracer, disabledTracer } from '../../telemetry/tracer.ts';
+import type { Tracer } from '../../telemetry/tracer.ts';
+import { headers } from '../../http/http-protocol.ts';
+import { serviceUrl } from '../service-directory.ts';
+import type { ServiceSettings } from '../settings.ts';
+import type { Topology } from '../topology.ts';
 
 export interface ServiceTracing {
   readonly tracer: Tracer;
