@@ -4,6 +4,7 @@ import { polyglot } from '../topologies/polyglot.ts';
 import { mediaSuite } from './e2e/media.e2e.ts';
 import { postsSuite } from './e2e/posts.e2e.ts';
 import { polyglotProtocolSuite } from './polyglot-protocol.ts';
+import { serviceToken } from './support/service-token.ts';
 import { startSplit } from './support/split-target.ts';
 import type { SplitTarget } from './support/split-target.ts';
 
@@ -22,8 +23,14 @@ describe.skipIf(!python)('API end to end: polyglot topology, media in Python on 
   beforeAll(async () => {
     // Events over HTTP: the Python service pushes image.ready.v1 to posts' event endpoint.
     target = await startSplit({ topology: polyglot, postgresUrl: process.env.DATABASE_URL, env: { CLEAVE_EVENTS: 'http' } });
-    // The media address answers as the Python implementation, not a Node process.
-    expect(await (await fetch(`${target.services.media}/_cleave/info`)).json()).toMatchObject({ service: 'media', language: 'python' });
+    // The media address answers as the Python implementation, not a Node process, and
+    // like a framework service only to a service of the topology.
+    const info = `${target.services.media}/_cleave/info`;
+    const anonymous = await fetch(info);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('content-type')).toContain('application/problem+json');
+    const asPosts = await fetch(info, { headers: { authorization: `Bearer ${await serviceToken(target.dataDir, 'posts', 'media')}` } });
+    expect(await asPosts.json()).toMatchObject({ service: 'media', language: 'python' });
   });
   afterAll(async () => {
     await target?.stop();

@@ -157,6 +157,11 @@ def make_handler(service, contract, media: Media, verifier: TokenVerifier, key: 
             if self.path == contract["protocol"]["jwksPath"]:
                 return self.send_json(200, {"keys": [key.public_jwk]})
             if self.path == contract["protocol"]["infoPath"]:
+                # Which modules live where (and a pid) is for services of the topology, as on a framework service.
+                try:
+                    verifier.verify(self.headers.get("authorization"))
+                except Problem as err:
+                    return self.problem(err, Trace.new().trace_id)
                 return self.send_json(200, {"service": service, "pid": os.getpid(), "modules": [contract["module"]], "language": "python"})
             self.problem(Problem.framework("NOT_FOUND", "no internal route matches"), Trace.new().trace_id)
 

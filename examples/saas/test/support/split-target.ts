@@ -81,7 +81,7 @@ export async function startSplit(options: TargetOptions & { readonly topology?: 
       // A port picked as free may have been taken by another process meanwhile: make sure
       // each address answers as the service it should be, or fail now with a clear reason.
       for (const [name, url] of Object.entries(services)) {
-        const info = (await serviceInfo(dataDir, name, url)) as { service: string };
+        const info = (await serviceInfo(dataDir, name, url, Object.keys(services))) as { service: string };
         if (info.service !== name) throw new Error(`${url} answers as service "${info.service}", not "${name}": port taken by another process`);
       }
       return true;
@@ -97,22 +97,27 @@ export async function startSplit(options: TargetOptions & { readonly topology?: 
     services,
     databaseUrls,
     async pidOf(service) {
-      return ((await serviceInfo(dataDir, service, services[service]!)) as { pid: number }).pid;
+      return ((await serviceInfo(dataDir, service, services[service]!, Object.keys(services))) as { pid: number }).pid;
     },
     stop,
   };
 }
 
 /**
- * `/_cleave/info` of a service; a framework service answers only a service token (here the
- * service's own). A foreign service (the Python media of `polyglot`) keeps its key
- * elsewhere and is asked without one.
+ * `/_cleave/info` of a service, asked with a service token as services of the topology ask
+ * it: signed by the service itself, or, for a foreign service that keeps its key elsewhere
+ * (the Python media of `polyglot`), by another service of the topology.
  */
-async function serviceInfo(dataDir: string, service: string, url: string): Promise<unknown> {
-  const token = await serviceToken(dataDir, service, service).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  });
-  const res = await fetch(`${url}/_cleave/info`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
-  return res.json();
+async function serviceInfo(dataDir: string, service: string, url: string, topologyServices: readonly string[]): Promise<unknown> {
+  for (const issuer of [service, ...topologyServices.filter((s) => s !== service)]) {
+    const token = await serviceToken(dataDir, issuer, service).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (token === undefined) continue;
+    const res = await fetch(`${url}/_cleave/info`, { headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) throw new Error(`${url}/_cleave/info answered ${res.status} to a token of "${issuer}": ${await res.text()}`);
+    return res.json();
+  }
+  throw new Error(`no service of the topology has a key in ${dataDir}/keys to ask ${url}`);
 }
