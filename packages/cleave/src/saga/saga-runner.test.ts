@@ -130,6 +130,8 @@ interface SagaOptions {
   readonly maxCompensationAttempts?: number;
   /** timeoutMs of step b. */
   readonly timeoutB?: number;
+  /** maxAttempts of step b (answered failures). */
+  readonly maxAttemptsB?: number;
   /** Called at the start of onCompleted, inside its transaction (throw to make it fail). */
   readonly beforeCompleted?: () => void;
 }
@@ -149,6 +151,7 @@ function makeSaga(options: SagaOptions = {}) {
         action: (s) => s.call(svc.doB, { orderId: s.input.orderId, fromA: (s.results.a as DoneOutput).n }),
         compensate: (s) => s.call(svc.undoB, { orderId: s.input.orderId }),
         ...(options.timeoutB === undefined ? {} : { timeoutMs: options.timeoutB }),
+        ...(options.maxAttemptsB === undefined ? {} : { maxAttempts: options.maxAttemptsB }),
       },
       { name: 'c', action: (s) => s.call(svc.doC, { orderId: s.input.orderId }) },
     ],
@@ -471,6 +474,28 @@ describe('SagaRunner: a step failing transiently (5xx, timeout) — it may have 
     expect(await stepsOf(id)).toMatchObject({ a: { status: 'compensated' }, b: { status: 'compensated' }, c: { status: 'pending' } });
     expect(ended.error).toBe('b: cleave.DEPENDENCY_UNAVAILABLE: doB: downstream is down');
     expect((await outcomes(orderId)).map((r) => [r.kind, r.detail])).toEqual([['failed', 'b: cleave.DEPENDENCY_UNAVAILABLE: doB: downstream is down']]);
+  });
+
+  it('a callee unreachable while it restarts does not use up the attempts its answered failures get (step maxAttempts)', async () => {
+    // Three refused connections, then two answers that time out, then an answer: with the
+    // step's 3 answered attempts and the saga's 8 for an unreachable callee, it completes.
+    script.doB = ['unavailable', 'unavailable', 'unavailable', 'hang', 'hang', 'ok'];
+    const app = build({ maxStepAttempts: 8, maxAttemptsB: 3, timeoutB: 30 });
+    const { id } = await app.start();
+    const ended = await drive(app.runner(), id);
+    expect(ended.status).toBe('completed');
+    expect(callsOf('doB').map((c) => c.outcome)).toEqual([...Array(3).fill('cleave.DEPENDENCY_UNAVAILABLE'), 'cleave.DEADLINE_EXCEEDED', 'cleave.DEADLINE_EXCEEDED', 'ok']);
+  });
+
+  it('answered failures still end at the step bound after unreachable attempts, and the bound counts from the step', async () => {
+    script.doB = ['unavailable', 'hang', 'unavailable', 'hang', 'ok'];
+    const app = build({ maxStepAttempts: 8, maxAttemptsB: 2, timeoutB: 30 });
+    const { id } = await app.start();
+    const ended = await drive(app.runner(), id);
+    expect(ended.status).toBe('failed');
+    expect(ended.error).toMatch(/^b: cleave\.DEADLINE_EXCEEDED/);
+    expect(callsOf('doB')).toHaveLength(4);
+    expect(trail().slice(-2)).toEqual([`undoB ${id}:b:compensate`, `undoA ${id}:a:compensate`]);
   });
 
   it('an error that is not a CleaveError (a bug in the step) is retried as transient, then compensated', async () => {

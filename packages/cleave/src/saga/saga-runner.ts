@@ -181,9 +181,17 @@ export class SagaRunner extends WakeableLoop {
       }
       // A callee that could not be reached (restarting) gets the saga's patience; one that
       // answered with a failure (a provider that hangs on this input) the step's own bound.
+      // Each kind of failure is counted against its own bound: a callee that restarted three
+      // times must not use up the attempts a hanging provider is given, nor the reverse.
       const unreachable = err instanceof CleaveError && err.code === errors.DEPENDENCY_UNAVAILABLE.code;
-      if (attempts < ((unreachable ? undefined : step.maxAttempts) ?? saga.maxStepAttempts ?? 3)) {
-        await this.#update(row, { attempts, next_attempt_at: this.#backoff(attempts), error: `${step.name}: ${message}` }, { position, status: 'pending', attempts, error: message });
+      const unreachableAttempts = row.unreachable_attempts + (unreachable ? 1 : 0);
+      const retry = unreachable ? unreachableAttempts < (saga.maxStepAttempts ?? 3) : attempts - unreachableAttempts < (step.maxAttempts ?? saga.maxStepAttempts ?? 3);
+      if (retry) {
+        await this.#update(
+          row,
+          { attempts, unreachable_attempts: unreachableAttempts, next_attempt_at: this.#backoff(attempts), error: `${step.name}: ${message}` },
+          { position, status: 'pending', attempts, error: message },
+        );
         return undefined;
       }
       // Out of attempts on a failure that may have taken effect (timeout, unavailable):
@@ -262,13 +270,14 @@ export class SagaRunner extends WakeableLoop {
    */
   async #update(
     row: SagaRow,
-    saga: Partial<Pick<SagaRow, 'status' | 'cursor' | 'attempts' | 'next_attempt_at' | 'error'>>,
+    saga: Partial<Pick<SagaRow, 'status' | 'cursor' | 'attempts' | 'unreachable_attempts' | 'next_attempt_at' | 'error'>>,
     step?: { position: number; status: Selectable<SagaTables['saga_steps']>['status']; attempts: number; error: string | null; result?: string },
   ): Promise<SagaRow> {
     return this.#db.transaction().execute(async (trx) => {
       const updated = await trx
         .updateTable('sagas')
-        .set({ ...saga, updated_at: new Date(), locked_until: this.#leaseUntil(this.#sagas.get(row.name)) })
+        // A fresh count of attempts (next step, or compensating) starts both counts afresh.
+        .set({ ...(saga.attempts === 0 ? { unreachable_attempts: 0 } : {}), ...saga, updated_at: new Date(), locked_until: this.#leaseUntil(this.#sagas.get(row.name)) })
         .where('id', '=', row.id)
         .where('lease', '=', row.lease)
         .where('status', '=', row.status)

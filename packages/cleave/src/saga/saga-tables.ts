@@ -14,7 +14,10 @@ export interface SagaTables {
     input: ColumnType<unknown, string, string>;
     /** Index of the next step to run, or (compensating) the next step to undo. */
     cursor: number;
+    /** Attempts of the current step (or compensation) so far, of every kind. */
     attempts: number;
+    /** Of those, the ones whose callee could not be reached: they count against the saga's patience, not the step's bound. */
+    unreachable_attempts: ColumnType<number, number | undefined, number>;
     next_attempt_at: Date;
     /** Lease: a runner owns the saga until then (several replicas may run sagas). */
     locked_until: Date | null;
@@ -89,6 +92,11 @@ export const sagaTableMigrations: Migrations = {
         .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
         .addPrimaryKeyConstraint('saga_steps_pk', ['saga_id', 'position'])
         .execute();
+    },
+  },
+  '0003_sagas_unreachable_attempts': {
+    async up(db) {
+      await db.schema.alterTable('sagas').addColumn('unreachable_attempts', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     },
   },
 };
