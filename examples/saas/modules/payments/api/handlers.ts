@@ -7,14 +7,23 @@ import { simulatedProvider } from '../lib/payment-provider.ts';
 const provider = simulatedProvider();
 
 export const handlers: Handlers<typeof payments, PaymentsDb> = {
-  charge({ orderId, amountCents, currency, token }, ctx) {
-    // One line makes it idempotent: the first outcome for this key is stored and replayed.
+  async charge({ orderId, amountCents, currency, token }, ctx) {
+    // The provider dedupes by the idempotency key (as Stripe does), so it is asked before
+    // the transaction opens: a provider that hangs until the deadline holds no pooled
+    // connection meanwhile, and payments keeps answering refunds and other charges.
+    const idempotencyKey = ctx.idempotencyKey ?? orderId;
+    const signal = AbortSignal.timeout(Math.max(0, ctx.deadline - Date.now()));
+    const charged = await provider.charge({ token, amountCents, currency, idempotencyKey }, signal).then(
+      (ok) => ({ ok }),
+      (err: unknown) => ({ err }),
+    );
+    // One line makes it idempotent: the first outcome for this key (a charge, or a typed
+    // refusal such as a declined card) is stored and replayed; a failure (5xx) is not.
     return ctx.idempotent(async (tx) => {
-      const signal = AbortSignal.timeout(Math.max(0, ctx.deadline - Date.now()));
-      const { providerRef } = await provider.charge({ token, amountCents, currency, idempotencyKey: ctx.idempotencyKey ?? orderId }, signal);
+      if ('err' in charged) throw charged.err;
       const row = await tx.db
         .insertInto('charges')
-        .values({ id: randomUUID(), order_id: orderId, amount_cents: amountCents, currency, status: 'captured', refunded_cents: 0, provider_ref: providerRef, created_at: new Date() })
+        .values({ id: randomUUID(), order_id: orderId, amount_cents: amountCents, currency, status: 'captured', refunded_cents: 0, provider_ref: charged.ok.providerRef, created_at: new Date() })
         .returningAll()
         .executeTakeFirstOrThrow();
       return { chargeId: row.id, orderId, amountCents, currency, status: 'captured' as const };
