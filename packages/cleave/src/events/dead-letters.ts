@@ -42,6 +42,15 @@ export async function replayDeadLetters(db: Kysely<EventTables>, which: 'all' | 
   return Number(result.numUpdatedRows);
 }
 
+export type InboxState = 'pending' | 'retrying' | 'done' | 'dead';
+
+/** Inbox rows per subscribed event and state; `retrying` = pending after a failed attempt. */
+export async function inboxCounts(db: Kysely<EventTables>): Promise<{ name: string; state: InboxState; count: number }[]> {
+  const rows = await sql<{ name: string; status: 'pending' | 'done' | 'dead'; retrying: boolean; count: string }>`
+    select name, status, (attempts > 0 and status = 'pending') as retrying, count(*) as count from inbox group by 1, 2, 3 order by 1`.execute(db);
+  return rows.rows.map((r) => ({ name: r.name, state: r.retrying ? 'retrying' : r.status, count: Number(r.count) }));
+}
+
 export interface EventStats {
   readonly module: string;
   /** Events committed to the outbox and not yet accepted by the transport. */
