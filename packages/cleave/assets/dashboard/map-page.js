@@ -35,10 +35,11 @@ function draw(map) {
     const b = at.get(e.to);
     if (!a || !b) continue;
     const [x1, y1, x2, y2] = [a.x + BOX.w, a.y + BOX.h / 2, b.x, b.y + BOX.h / 2];
-    const back = x2 <= x1;
-    const d = back
-      ? `M${a.x + BOX.w / 2},${a.y + BOX.h} C${a.x + BOX.w / 2},${a.y + BOX.h + 60} ${b.x + BOX.w / 2},${b.y + BOX.h + 60} ${b.x + BOX.w / 2},${b.y + BOX.h}`
-      : `M${x1},${y1} C${x1 + 40},${y1} ${x2 - 40},${y2} ${x2},${y2}`;
+    // Forward: right side to left side. Within a column: out of the right side and back
+    // in, bulging into the gap. Backward: under the boxes, right side to right side.
+    let d = `M${x1},${y1} C${x1 + 40},${y1} ${x2 - 40},${y2} ${x2},${y2}`;
+    if (a.x === b.x) d = `M${x1},${y1} C${x1 + 45},${y1} ${x1 + 45},${y2} ${x1 + 4},${y2}`;
+    else if (b.x < a.x) d = `M${x1},${y1} C${x1 + 60},${y1 + 80} ${b.x + BOX.w + 60},${y2 + 80} ${b.x + BOX.w + 4},${y2}`;
     const cls = `edge ${e.kind}${e.errors > 0 ? ' failing' : ''}`;
     svg.append(s('path', { d, class: cls, 'marker-end': 'url(#arrow)' }, s('title', {}, `${e.from} → ${e.to}: ${e.count} (${e.perSecond.toFixed(2)}/s), p50 ${ms(e.p50Ms)}, p99 ${ms(e.p99Ms)}, ${e.errors} errors`)));
   }
