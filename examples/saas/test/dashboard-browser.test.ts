@@ -100,8 +100,12 @@ describe.skipIf(!chromiumPath || !postgresUrl)('dashboard in Chromium (needs CHR
       await dbs.rows('posts', `insert into posts.inbox (event_id, publisher, name, aggregate_key, seq, payload, status, attempts, last_error)
         values ($1, 'users', 'user.updated.v1', $2, 1000000000000, $3, 'dead', 5, 'connection reset (the test made this one)')`,
       [eventId, seen.session.userId, JSON.stringify({ userId: seen.session.userId, name: 'Renamed By Replay' })]);
-      // The spans of the request reach the gateway's store in batches.
-      await waitFor('the trace in the gateway store', async () => (await fetch(`${target.baseUrl}/_cleave/api/traces/${seen.traceId}`)).status === 200, 10_000);
+      // The services send their spans to the gateway's store in batches: wait for all three.
+      await waitFor('the trace from every service in the gateway store', async () => {
+        const res = await fetch(`${target.baseUrl}/_cleave/api/traces/${seen.traceId}`);
+        const spans = res.status === 200 ? ((await res.json()) as { spans: { service: string }[] }).spans : [];
+        return ['gateway', 'posts', 'users'].every((service) => spans.some((sp) => sp.service === service));
+      }, 10_000);
 
       const problems = await browseCommonPages(browser, target.baseUrl, 'split', {
         traceId: seen.traceId,

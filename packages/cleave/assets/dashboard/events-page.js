@@ -11,7 +11,8 @@ export async function eventsPage(rerender) {
     try {
       const { replayed } = await api('/events/replay', { method: 'POST', body: JSON.stringify({ module: letter.module, eventIds: [letter.eventId] }) });
       status.textContent = `${replayed} dead letter(s) sent back to ${letter.module}'s handler.`;
-      setTimeout(rerender, 1_000);
+      // Redraw once the handler has had a moment, unless the reader has moved on.
+      setTimeout(() => location.pathname.endsWith('/events') && rerender(), 1_000);
     } catch (err) {
       status.textContent = `Replay failed: ${err.message}`;
       button.disabled = false;
