@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { eventStats, inboxCounts, listDeadLetters, replayDeadLetters } from '../events/dead-letters.ts';
+import { inboxCounts, listDeadLetters, outboxLag, replayDeadLetters } from '../events/dead-letters.ts';
 import type { DeadLetter, InboxState } from '../events/dead-letters.ts';
 import type { EventTables } from '../events/event-tables.ts';
 import { listSagas, showSaga } from '../saga/saga-queries.ts';
@@ -50,7 +50,7 @@ export function localModuleAdmin(service: string, hosted: ReadonlyMap<string, Ho
     modules: [...hosted.keys()],
     async events() {
       return Promise.all([...hosted.values()].map(async (m): Promise<ModuleEvents> => {
-        const [stats, counts, letters] = await Promise.all([eventStats(m.name, events(m)), inboxCounts(events(m)), listDeadLetters(m.name, events(m))]);
+        const [lag, counts, letters] = await Promise.all([outboxLag(events(m)), inboxCounts(events(m)), listDeadLetters(m.name, events(m))]);
         const byEvent = new Map<string, Record<InboxState, number>>();
         for (const c of counts) {
           const entry = byEvent.get(c.name) ?? { pending: 0, retrying: 0, done: 0, dead: 0 };
@@ -60,8 +60,7 @@ export function localModuleAdmin(service: string, hosted: ReadonlyMap<string, Ho
         return {
           module: m.name,
           service,
-          outboxLag: stats.outboxLag,
-          oldestUnpublishedSeconds: stats.oldestUnpublishedSeconds,
+          ...lag,
           subscriptions: [...byEvent].map(([event, c]) => ({ event, ...c })),
           deadLetters: letters.slice(0, DEAD_LETTERS_SHOWN),
         };
