@@ -17,6 +17,13 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's pages: plain ES modules run by the browser (no bundler, no Node).
+    files: ['packages/cleave/assets/dashboard/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(['window', 'document', 'location', 'history', 'sessionStorage', 'fetch', 'Node', 'Element', 'URLSearchParams', 'setTimeout'].map((name) => [name, 'readonly'])),
+    },
+  },
+  {
     files: ['examples/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['@cleavejs/core/src/*', '@cleavejs/core/dist/*', '**/packages/cleave/src/*', '**/packages/cleave/dist/*'], message: 'Import from "@cleavejs/core" (its public entries), not its internals.' }] }],

@@ -12,6 +12,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   embedded: () => import('./embedded-database.ts'),
   media: () => import('./media-isolation.ts'),
   tracing: () => import('./tracing-cost.ts'),
+  dashboard: () => import('./dashboard-cost.ts'),
 };
 
 const names = process.argv.slice(2);

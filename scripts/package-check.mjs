@@ -105,7 +105,7 @@ function packAndCheckContents(dest) {
   if (out.status !== 0) fail(`npm pack failed: ${out.stderr}`);
   const [packed] = JSON.parse(out.stdout);
   const files = packed.files.map((f) => f.path);
-  const allowed = /^(package\.json|README\.md|LICENSE|bin\/[\w-]+\.mjs|dist\/.+\.(js|d\.ts)|templates\/init\/.+)$/;
+  const allowed = /^(package\.json|README\.md|LICENSE|bin\/[\w-]+\.mjs|dist\/.+\.(js|d\.ts)|templates\/init\/.+|assets\/dashboard\/[\w-]+\.(html|js|css|svg))$/;
   // The app template has a test of its own; the framework's tests and sources stay home.
   const stray = files.filter((f) => !allowed.test(f) || (!f.startsWith('templates/') && /\.test\.|__fixtures__|(^|\/)src\//.test(f)));
   if (stray.length) fail(`the tarball holds files a user does not need:\n  ${stray.join('\n  ')}`);
@@ -196,6 +196,14 @@ async function startAndCall(node, app) {
     const body = await read.json();
     if (read.status !== 200 || body.text !== 'from package-check') fail(`GET /api/v1/notes/${note.id} answered ${read.status}: ${JSON.stringify(body)}`);
     log(`POST /api/v1/notes → 201, GET /api/v1/notes/${note.id} → 200`);
+    // The dashboard's files are read from the installed package, not from dist/: they must ship.
+    for (const [path, type] of [['/_cleave/', 'text/html'], ['/_cleave/assets/app.js', 'text/javascript'], ['/_cleave/assets/map-page.js', 'text/javascript']]) {
+      const res = await fetch(base + path);
+      if (res.status !== 200 || !res.headers.get('content-type')?.startsWith(type)) fail(`GET ${path} answered ${res.status} ${res.headers.get('content-type')}`);
+    }
+    const events = await fetch(`${base}/_cleave/api/events`);
+    if (events.status !== 200) fail(`GET /_cleave/api/events answered ${events.status}: ${await events.text()}`);
+    log('the dashboard and its assets are served from the installed package');
   } finally {
     child.kill('SIGTERM');
     const code = await exited;

@@ -24,7 +24,7 @@ export default class SummaryReporter implements Reporter {
         else {
           skipped++;
           const suite = test.parent.type === 'suite' ? test.parent.fullName : module.moduleId;
-          if (/needs [A-Z_]+_URL/.test(suite)) skippedSuites.add(suite.split(' > ')[0] ?? suite);
+          if (/needs [A-Z_]+_(URL|PATH)\b/.test(suite)) skippedSuites.add(suite.split(' > ')[0] ?? suite);
         }
       }
     }

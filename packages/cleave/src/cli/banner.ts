@@ -5,6 +5,7 @@ import { databaseFor } from '../runtime/settings.ts';
 import type { ServiceSettings } from '../runtime/settings.ts';
 import type { Topology } from '../runtime/topology.ts';
 import { API_REFERENCE_PATH } from '../gateway/api-reference.ts';
+import { DASHBOARD_PATH } from '../dashboard/pages.ts';
 import { API_PREFIX } from '../gateway/public-route.ts';
 
 /** Where the app's modules keep their data, in words, for the start lines. */
@@ -33,6 +34,8 @@ export function startBanner(options: {
   if (route) lines.push(['API', `${base}${API_PREFIX}${route}`]);
   lines.push(['OpenAPI', `${base}${API_PREFIX}/openapi.json`]);
   if (settings.environment === 'development') lines.push(['API reference', `${base}${API_REFERENCE_PATH}`]);
+  // Outside development it asks for CLEAVE_ADMIN_TOKEN (dashboard/admin-guard.ts).
+  lines.push(['Dashboard', `${base}${DASHBOARD_PATH}/`]);
   lines.push(['Health', `${base}/healthz`]);
   const width = Math.max(...lines.map(([label]) => label.length));
   const services = Object.keys(topology.services).length;

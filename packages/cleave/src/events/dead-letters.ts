@@ -42,6 +42,15 @@ export async function replayDeadLetters(db: Kysely<EventTables>, which: 'all' | 
   return Number(result.numUpdatedRows);
 }
 
+export type InboxState = 'pending' | 'retrying' | 'done' | 'dead';
+
+/** Inbox rows per subscribed event and state; `retrying` = pending after a failed attempt. */
+export async function inboxCounts(db: Kysely<EventTables>): Promise<{ name: string; state: InboxState; count: number }[]> {
+  const rows = await sql<{ name: string; status: 'pending' | 'done' | 'dead'; retrying: boolean; count: string }>`
+    select name, status, (attempts > 0 and status = 'pending') as retrying, count(*) as count from inbox group by 1, 2, 3 order by 1`.execute(db);
+  return rows.rows.map((r) => ({ name: r.name, state: r.retrying ? 'retrying' : r.status, count: Number(r.count) }));
+}
+
 export interface EventStats {
   readonly module: string;
   /** Events committed to the outbox and not yet accepted by the transport. */
@@ -51,12 +60,19 @@ export interface EventStats {
   readonly subscriptions: Record<string, { pending: number; done: number; dead: number }>;
 }
 
-export async function eventStats(module: string, db: Kysely<EventTables>): Promise<EventStats> {
+/** Events committed to the outbox and not yet accepted by the transport, and the age of the oldest. */
+export async function outboxLag(db: Kysely<EventTables>): Promise<Pick<EventStats, 'outboxLag' | 'oldestUnpublishedSeconds'>> {
   const lag = await db
     .selectFrom('outbox')
     .select((eb) => [eb.fn.countAll<string>().as('count'), eb.fn.min('created_at').as('oldest')])
     .where('published_at', 'is', null)
     .executeTakeFirstOrThrow();
+  const oldest = lag.oldest ? new Date(lag.oldest as unknown as string).getTime() : undefined;
+  return { outboxLag: Number(lag.count), oldestUnpublishedSeconds: oldest === undefined ? null : Math.round((Date.now() - oldest) / 1000) };
+}
+
+export async function eventStats(module: string, db: Kysely<EventTables>): Promise<EventStats> {
+  const lag = await outboxLag(db);
   const counts = await sql<{ name: string; status: 'pending' | 'done' | 'dead'; count: string }>`
     select name, status, count(*) as count from inbox group by name, status order by name`.execute(db);
   const subscriptions: EventStats['subscriptions'] = {};
@@ -64,11 +80,5 @@ export async function eventStats(module: string, db: Kysely<EventTables>): Promi
     const entry = (subscriptions[row.name] ??= { pending: 0, done: 0, dead: 0 });
     entry[row.status] = Number(row.count);
   }
-  const oldest = lag.oldest ? new Date(lag.oldest as unknown as string).getTime() : undefined;
-  return {
-    module,
-    outboxLag: Number(lag.count),
-    oldestUnpublishedSeconds: oldest === undefined ? null : Math.round((Date.now() - oldest) / 1000),
-    subscriptions,
-  };
+  return { module, ...lag, subscriptions };
 }

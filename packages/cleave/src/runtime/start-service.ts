@@ -4,6 +4,7 @@ import type { GatewayEnv } from '../gateway/gateway-env.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Tracer } from '../telemetry/tracer.ts';
 import { assertBoundaries } from './boot/boundaries.ts';
+import { wireDashboard } from './boot/dashboard.ts';
 import { wireEvents } from './boot/events.ts';
 import { wireGateway } from './boot/gateway.ts';
 import { wireListeners } from './boot/listeners.ts';
@@ -60,11 +61,13 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     const { events, transport } = await wireEvents(boot, modules, remote);
     wireSagas(boot, modules);
     const gateway = await wireGateway(boot, router);
+    const dashboard = wireDashboard(boot, modules, remote);
     if (gateway) {
       boot.tracing.mountAdmin(gateway);
       boot.metrics.mount(gateway);
+      dashboard.mountPages(gateway);
     }
-    const { publicUrl, internalUrl } = await wireListeners(boot, { modules, remote, gateway, transport });
+    const { publicUrl, internalUrl } = await wireListeners(boot, { modules, remote, gateway, transport, dashboard });
 
     let stopping: Promise<void> | undefined;
     const stop = () =>

@@ -1,7 +1,10 @@
-import { relative } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { SESSIONS_SCHEMA } from '../../auth/session-store.ts';
+import { checkArchitecture, databaseUrlsFromEnv } from '../../check/architecture.ts';
+import { checklist } from '../../check/checklist.ts';
+import type { CleaveConfig } from '../../runtime/define-config.ts';
 import { acquireEmbeddedPostgres, releaseEmbeddedPostgres } from '../../data/embedded-postgres.ts';
 import type { AppDefinition } from '../../runtime/define-app.ts';
 import { serviceUrl } from '../../runtime/service-directory.ts';
@@ -21,11 +24,12 @@ export function registerStart(program: Command): void {
     .option('-t, --topology <name>', 'topology to run (default: monolith)')
     .option('-s, --service <name>', 'run only this service, as in a container')
     .action(async (options: { topology?: string; service?: string }, command: Command) => {
-      const config = await loadConfig(command.optsWithGlobals().config);
+      const configFile = command.optsWithGlobals<{ config: string }>().config;
+      const config = await loadConfig(configFile);
       const topology = pickTopology(config, options.topology);
       const services = Object.keys(topology.services);
       if (options.service === undefined && services.length > 1) {
-        await superviseTopology(config.app, topology, command.optsWithGlobals().config);
+        await superviseTopology(config.app, topology, configFile);
         return;
       }
       const settings = settingsFromEnv();
@@ -38,6 +42,7 @@ export function registerStart(program: Command): void {
         topology,
         settings,
         ...(options.service ? { service: options.service } : {}),
+        checklist: checklistOf(config, settings, configFile),
       });
       if (service.publicUrl) {
         console.log(startBanner({ app: config.app, topology, settings, publicUrl: service.publicUrl }));
@@ -74,6 +79,11 @@ async function superviseTopology(app: AppDefinition, topology: Topology, configP
     await supervisor.stop();
     if (embedded) await releaseEmbeddedPostgres(settings.dataDir);
   });
+}
+
+/** The dashboard's checklist page: what `cleave check` prints, computed when the page asks. */
+function checklistOf(config: CleaveConfig, settings: ServiceSettings, configFile: string) {
+  return async () => checklist(config, await checkArchitecture(config.app.modules, { databaseUrls: databaseUrlsFromEnv() }), settings, dirname(resolve(configFile)));
 }
 
 function usesEmbeddedPostgres(app: AppDefinition, settings: ServiceSettings): boolean {

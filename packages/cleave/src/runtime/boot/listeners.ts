@@ -9,6 +9,7 @@ import type { ModuleRuntime } from '../module-runtime.ts';
 import { accessMatrix } from '../service-access.ts';
 import { internalPort } from '../service-directory.ts';
 import { hostOf } from '../topology.ts';
+import type { ServiceDashboard } from './dashboard.ts';
 import type { RemoteCalls } from './remote-calls.ts';
 import type { ServiceBoot } from './service-boot.ts';
 
@@ -17,6 +18,7 @@ export interface ListenerInputs {
   readonly remote: RemoteCalls | undefined;
   readonly gateway: Hono<GatewayEnv> | undefined;
   readonly transport: EventTransport;
+  readonly dashboard: ServiceDashboard;
 }
 
 export interface Listeners {
@@ -51,6 +53,7 @@ export async function wireListeners(boot: ServiceBoot, inputs: ListenerInputs): 
     });
     boot.tracing.mountIngest(internal, remote.verifier);
     boot.metrics.mount(internal);
+    inputs.dashboard.mountInternal(internal, remote.verifier);
     const server = await listen(internal.fetch, internalPort(topology, name, settings.env), settings.host);
     boot.closers.add('internal listener', () => server.close());
     internalUrl = server.url;

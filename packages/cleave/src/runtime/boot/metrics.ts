@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { adminAccessFromEnv, adminGuard } from '../../dashboard/admin-guard.ts';
-import { eventStats } from '../../events/dead-letters.ts';
+import { inboxCounts, outboxLag } from '../../events/dead-letters.ts';
 import type { EventTables } from '../../events/event-tables.ts';
 import { SpanMetrics } from '../../telemetry/span-metrics.ts';
 import { HttpTransport } from '../../transport/http-transport.ts';
@@ -51,14 +51,14 @@ export function createServiceMetrics(service: string, settings: ServiceSettings)
         name: 'cleave_outbox_lag_events', help: 'Events committed to the outbox and not yet handed to the transport', labelNames: ['module'], registers,
         async collect() {
           this.reset();
-          for (const m of modules.values()) this.set({ module: m.name }, (await eventStats(m.name, dbOf(m))).outboxLag);
+          for (const m of modules.values()) this.set({ module: m.name }, (await outboxLag(dbOf(m))).outboxLag);
         },
       });
       new Gauge({
         name: 'cleave_outbox_oldest_unpublished_seconds', help: 'Age of the oldest event not yet handed to the transport (0: none)', labelNames: ['module'], registers,
         async collect() {
           this.reset();
-          for (const m of modules.values()) this.set({ module: m.name }, (await eventStats(m.name, dbOf(m))).oldestUnpublishedSeconds ?? 0);
+          for (const m of modules.values()) this.set({ module: m.name }, (await outboxLag(dbOf(m))).oldestUnpublishedSeconds ?? 0);
         },
       });
       new Gauge({
@@ -66,9 +66,7 @@ export function createServiceMetrics(service: string, settings: ServiceSettings)
         async collect() {
           this.reset();
           for (const m of modules.values()) {
-            const rows = await sql<{ name: string; status: string; retrying: boolean; count: string }>`
-              select name, status, (attempts > 0 and status = 'pending') as retrying, count(*) as count from inbox group by 1, 2, 3`.execute(m.db);
-            for (const r of rows.rows) this.inc({ module: m.name, event: r.name, status: r.retrying ? 'retrying' : r.status }, Number(r.count));
+            for (const r of await inboxCounts(dbOf(m))) this.set({ module: m.name, event: r.name, status: r.state }, r.count);
           }
         },
       });

@@ -1,3 +1,4 @@
+import type { ChecklistSource } from '../../dashboard/checklist-api.ts';
 import type { LimiterFactory } from '../../gateway/rate-limit.ts';
 import type { AnyModule } from '../../module/define-module.ts';
 import { createLogger } from '../../telemetry/logger.ts';
@@ -23,6 +24,8 @@ export interface BootOptions {
   readonly listen?: boolean;
   readonly logger?: Logger;
   readonly limiterFactory?: LimiterFactory;
+  /** The readiness checklist for the dashboard's page; `cleave start` passes it (it reads the app's source). */
+  readonly checklist?: ChecklistSource;
 }
 
 /** What every wiring of one service's boot reads: the service, its settings, and where to register closes and probes. */
