@@ -43,7 +43,7 @@ async function traffic(baseUrl: string): Promise<{ client: ApiClient; session: S
   expect((await order('tok_visa')).status).toBe(202);
   const declined = await order('tok_chargeDeclined');
   expect(declined.status).toBe(202);
-  await waitFor('the declined order to fail', async () => (await client.request(`/api/v1/orders/${declined.body.orderId}`, { token: session.accessToken })).body.status === 'failed', 20_000, 50);
+  await waitFor('the declined order to fail', async () => (await client.request(`/api/v1/orders/${declined.body.orderId}`, { token: session.accessToken })).body.status === 'failed', 30_000, 50);
   return { client, session, postId: post.body.id, traceId: read.headers.get('x-trace-id') as string, failedOrder: declined.body.orderId };
 }
 
