@@ -61,6 +61,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     const remote = boot.multiService ? await (await import('./boot/remote-calls.ts')).wireRemoteCalls(boot, router) : undefined;
     if (remote) boot.tracing.connect(remote.issuer);
     boot.metrics.watch(modules, router, boot.topology, boot.app.modules.map((m) => m.name));
+    boot.metrics.watchJobs(jobHosts);
     const { events, transport } = await wireEvents(boot, modules, remote);
     wireSagas(boot, modules);
     const jobs = wireJobs(boot, jobHosts);

@@ -106,6 +106,8 @@ describe.skipIf(!serverUrl)('jobs on PostgreSQL', () => {
     expect(gaps[0]).toBeGreaterThanOrEqual(100); // backoffMs
     expect(gaps[1]).toBeGreaterThanOrEqual(200); // doubled
     expect((await jobOf(id))?.last_error).toBe('flaky: attempt 3 fails');
+    const metrics = await (await replicaA.fetch(new Request('http://test/metrics'))).text();
+    expect(metrics).toMatch(/cleave_jobs\{[^}]*queue="flaky"[^}]*status="dead"[^}]*\} 1/);
 
     const cleave = (...args: string[]) =>
       run(process.execPath, [join(root, 'packages/cleave/bin/cleave.mjs'), '--config', join(import.meta.dirname, 'jobs-app.ts'), ...args], { cwd: root, env: { ...process.env, ...env(), JOBS_TEST_SCHEDULES: '0' } });
