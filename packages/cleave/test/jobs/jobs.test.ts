@@ -119,7 +119,7 @@ describe.skipIf(!serverUrl)('jobs on PostgreSQL', () => {
     await expect(cleave('jobs', 'retry', id)).rejects.toMatchObject({ stderr: expect.stringContaining(`no dead job ${id}`) });
     await waitFor(async () => (await jobOf(id))?.status === 'done', 'the revived job to be done');
     expect(await db().selectFrom('effects').select('attempt').where('job_id', '=', id).execute()).toEqual([{ attempt: 1 }]);
-  }, 60_000);
+  }, 240_000); // four CLI processes, each loading the config with tsx
 
   it('runs each schedule tick exactly once across two replicas', async () => {
     const since = new Date().toISOString();
@@ -154,12 +154,12 @@ describe.skipIf(!serverUrl)('jobs on PostgreSQL', () => {
 
       // A new replica claims the job once its lease (timeout 3 s + grace) has expired.
       replicaA = await replica('c');
-      await waitFor(async () => (await jobOf(id))?.status === 'done', 'the job to run again and finish', 30_000);
+      await waitFor(async () => (await jobOf(id))?.status === 'done', 'the job to run again and finish', 60_000);
       expect((await jobOf(id))?.attempts).toBe(2);
       const effects = await db().selectFrom('effects').select(['text', 'attempt']).where('job_id', '=', id).execute();
       expect(effects).toEqual([{ text: 'survives a crash', attempt: 1 }]);
     } finally {
       child.kill('SIGKILL');
     }
-  }, 60_000);
+  }, 240_000); // a child process boots a service
 });
