@@ -17,5 +17,7 @@ export const split = defineTopology({
     payments: { modules: ['payments'], port: 4005 },
     // CPU-heavy image work in its own process: it can get its own cores and replicas.
     media: { modules: ['media'], port: 4006 },
+    // The seed's "extract background jobs": notifications' emails and digests run here, not in notifications.
+    worker: { modules: [], roles: ['worker'], jobs: ['notifications'], port: 4007 },
   },
 });

@@ -48,7 +48,12 @@ export type { RunningService, StartServiceOptions } from './runtime/start-servic
 export { defineSaga } from './saga/define-saga.ts';
 export type { AnySaga, SagaDefinition, SagaSpec, SagaStep, SagaStepContext } from './saga/define-saga.ts';
 export type { EventContext, ModuleTransaction, Subscription } from './events/subscription.ts';
-export type { PublishFn, StartSagaFn, StartableSaga } from './module/module-transaction.ts';
+export type { EnqueueFn, EnqueueOptions, EnqueueableJob, PublishFn, StartSagaFn, StartableSaga } from './module/module-transaction.ts';
+export { defineJob } from './jobs/define-job.ts';
+export type { AnyJob, JobContext, JobDefinition, JobOptions, JobSpec } from './jobs/define-job.ts';
+export { defineSchedule } from './jobs/define-schedule.ts';
+export type { AnySchedule, ScheduleDefinition, ScheduleSpec, ScheduleTick } from './jobs/define-schedule.ts';
+export type { JobStatus } from './jobs/job-tables.ts';
 export { checkBoundaries } from './check/boundaries.ts';
 export type { BoundaryViolation, ModuleBoundary } from './check/boundaries.ts';
 export { checkArchitecture, databaseUrlsFromEnv } from './check/architecture.ts';

@@ -10,7 +10,8 @@ export { Post, PostPage } from './types/post.ts';
 export const posts = defineContract('posts', {
   operations: {
     createPost: operation({
-      input: z.object({ title: Title, body: Body }).strict(),
+      description: 'With `publishAt` in the future the post is scheduled: only its author sees it until a job publishes it then.',
+      input: z.object({ title: Title, body: Body, publishAt: z.iso.datetime({ offset: true }).optional() }).strict(),
       output: Post,
       http: { method: 'POST', path: '/posts', status: 201, summary: 'Write a post as the signed-in user' },
     }),

@@ -2,6 +2,7 @@ import { defineModule } from '@cleavejs/core';
 import { media } from '../media/index.ts';
 import { users } from '../users/index.ts';
 import { handlers } from './api/handlers.ts';
+import { publishPost } from './api/jobs.ts';
 import { migrations } from './db/migrations.ts';
 import { renameAuthor, setPostImage } from './lib/post-repository.ts';
 import type { PostsDb } from './db/schema.ts';
@@ -12,6 +13,8 @@ export const postsModule = defineModule<typeof posts, PostsDb>(posts, {
   dependsOn: [users, media],
   migrations,
   handlers,
+  // Scheduled posts (createPost with publishAt) are published by this job.
+  jobs: [publishPost],
   // The seed's eventual consistency: a rename reaches every post of the author.
   subscriptions: (on) => [
     on(users.$events['user.updated.v1'], async ({ userId, name }, tx) => {

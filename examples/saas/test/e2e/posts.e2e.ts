@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/client.ts';
 import type { Session } from '../support/client.ts';
 import type { Target } from '../support/target.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { expectProblem, fieldPaths } from './expect-problem.ts';
 
 export function postsSuite(target: () => Target): void {
@@ -19,6 +20,25 @@ export function postsSuite(target: () => Target): void {
       const res = await c.request('/api/v1/posts', { token: s.accessToken, body: { title: 'Hello', body: 'World' } });
       expect(res.status).toBe(201);
       expect(res.body).toMatchObject({ id: expect.any(String), title: 'Hello', body: 'World', authorId: s.userId, authorName: 'Writer', createdAt: expect.any(String) });
+    });
+
+    it('a post with publishAt stays hidden from others until a job publishes it then', async () => {
+      const c = client();
+      const author = await c.signup('Scheduler');
+      const reader = await c.signup('Early Reader');
+      const publishAt = new Date(Date.now() + 1_500).toISOString();
+      const res = await c.request('/api/v1/posts', { token: author.accessToken, body: { title: 'Later', body: 'Not yet', publishAt } });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      expect(res.body.publishedAt).toBeNull();
+      const id = res.body.id as string;
+      const visible = async () => (await c.request(`/api/v1/posts?authorId=${author.userId}`, { token: reader.accessToken })).body.items as { id: string; publishedAt: string }[];
+      expect(await visible()).toEqual([]);
+      expect((await c.request(`/api/v1/posts/${id}`, { token: reader.accessToken })).status).toBe(404);
+      expect((await c.request(`/api/v1/posts/${id}`, { token: author.accessToken })).status).toBe(200);
+      await waitFor('the scheduled post to be published', async () => (await visible()).length === 1, 15_000, 50);
+      const [published] = await visible();
+      expect(new Date(published!.publishedAt).getTime()).toBeGreaterThanOrEqual(new Date(publishAt).getTime());
+      expect((await c.request(`/api/v1/posts/${id}`, { token: reader.accessToken })).status).toBe(200);
     });
 
     it('validates a new post field by field', async () => {

@@ -6,6 +6,7 @@ import { registerDeploy } from './commands/deploy.ts';
 import { registerDocs } from './commands/docs.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerInit } from './commands/init.ts';
+import { registerJobs } from './commands/jobs.ts';
 import { registerSaga } from './commands/saga.ts';
 import { registerStart } from './commands/start.ts';
 import { frameworkPackage } from './framework-package.ts';
@@ -24,6 +25,7 @@ registerDeploy(program);
 registerAdvise(program);
 registerEvents(program);
 registerSaga(program);
+registerJobs(program);
 registerInit(program);
 registerContract(program); // issue 14
 registerTrace(program);

@@ -63,14 +63,16 @@ describe('cleave deploy', () => {
       .map((f) => f.podSelector.matchLabels['app.kubernetes.io/component']);
     // Payments is called by commerce only (orders' saga); no route of its own at the gateway.
     expect(from('payments')).toEqual(['commerce']);
-    // Users: the gateway (signup, login, aggregates), posts (calls) and notifications (events), both ways for JWKS.
-    expect(from('users')).toEqual(['gateway', 'notifications', 'posts']);
+    // Users: the gateway (signup, login, aggregates), posts (calls) and notifications (events), both ways for JWKS;
+    // the worker that runs notifications' jobs calls what notifications depends on.
+    expect(from('users')).toEqual(['gateway', 'notifications', 'posts', 'worker']);
+    expect(from('posts')).toEqual(['gateway', 'media', 'notifications', 'users', 'worker']);
   });
 
   it('compose: the file for split validates against the Compose spec, and a broken one does not', () => {
     const file = parse(stringify(composeFile(config.app, split))) as { services: Record<string, { ports?: unknown }> };
     expect(composeValidator(file), JSON.stringify(composeValidator.errors)).toBe(true);
-    expect(Object.keys(file.services).sort()).toEqual(['commerce', 'gateway', 'media', 'nats', 'notifications', 'payments', 'postgres', 'posts', 'users']);
+    expect(Object.keys(file.services).sort()).toEqual(['commerce', 'gateway', 'media', 'nats', 'notifications', 'payments', 'postgres', 'posts', 'users', 'worker']);
     expect(composeValidator({ ...file, services: { ...file.services, users: { ...file.services.users, ports: 42 } } })).toBe(false);
   });
 

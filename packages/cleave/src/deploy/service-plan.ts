@@ -41,6 +41,9 @@ export function planServices(app: AppDefinition, topology: Topology): ServicePla
       if (from && to && from !== to) edges.add(`${from}>${to}`);
       // With HTTP events the publisher's relay pushes to the subscriber's service.
       if (from && to && from !== to && m.subscriptions.some((s) => s.event.module === dep)) edges.add(`${to}>${from}`);
+      // A worker running the module's jobs calls what the module depends on.
+      const worker = Object.entries(topology.services).find(([, s]) => s.jobs?.includes(m.name))?.[0];
+      if (worker && to && worker !== to) edges.add(`${worker}>${to}`);
     }
   }
   const routed = app.modules.filter((m) => Object.values(m.contract.$operations).some((op) => op.http)).map((m) => m.name);
@@ -62,7 +65,8 @@ export function planServices(app: AppDefinition, topology: Topology): ServicePla
       dependants: pairs.filter(([, to]) => to === name).map(([from]) => from).sort(),
       dependencies: pairs.filter(([from]) => from === name).map(([, to]) => to).sort(),
       secretNames: [
-        ...spec.modules.map(databaseUrlVariable),
+        // A worker opens the databases of the modules whose jobs it runs.
+        ...[...spec.modules, ...(spec.jobs ?? []).filter((m) => !spec.modules.includes(m))].map(databaseUrlVariable),
         ...(isGateway ? [databaseUrlVariable(SESSIONS_SCHEMA), 'CLEAVE_USER_TOKEN_KEY'] : []),
         'CLEAVE_SERVICE_KEY',
       ],

@@ -76,7 +76,7 @@ export class InboxWorker extends WakeableLoop {
 
   /** The due heads in one transaction, a savepoint per event; one at a time if the transaction fails. */
   async #handleBatch(rows: readonly InboxRow[]): Promise<void> {
-    const committed: TransactionEffects = { published: [], sagas: 0 };
+    const committed: TransactionEffects = noEffects();
     const settled: (() => void)[] = [];
     const done: string[] = [];
     try {
@@ -97,6 +97,7 @@ export class InboxWorker extends WakeableLoop {
             done.push(row.event_id);
             committed.published.push(...outcome.effects.published);
             committed.sagas += outcome.effects.sagas;
+            committed.jobs += outcome.effects.jobs;
           } else {
             await sql`rollback to savepoint inbox_event`.execute(trx);
             await this.#recordFailure(trx, row, outcome.attempt, outcome.maxAttempts, outcome.err);

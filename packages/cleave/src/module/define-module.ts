@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import type { Migrations } from '../data/migrations.ts';
 import { subscribeFn } from '../events/subscription.ts';
 import type { SubscribeFn, Subscription } from '../events/subscription.ts';
+import type { AnyJob } from '../jobs/define-job.ts';
+import type { AnySchedule } from '../jobs/define-schedule.ts';
 import type { AnySaga } from '../saga/define-saga.ts';
 import { callerFile } from '../util/caller-file.ts';
 import type { AnyContract, Operation } from './contract.ts';
@@ -35,6 +37,14 @@ export interface ModuleSpec<C extends AnyContract, DB> {
   /** Sagas this module owns (started with `tx.startSaga`, resumed after a restart). */
   readonly sagas?: readonly AnySaga[];
   /**
+   * Background jobs of this module (`defineJob`), enqueued with `tx.enqueue` in a
+   * transaction of the module. They run in the service that hosts the module, or on the
+   * service whose topology entry lists the module under `jobs` (a worker).
+   */
+  readonly jobs?: readonly AnyJob[];
+  /** Cron schedules of this module (`defineSchedule`): each tick runs once across all replicas. */
+  readonly schedules?: readonly AnySchedule[];
+  /**
    * The module's folder. Default: the folder of the file that calls `defineModule`
    * (`modules/<name>/module.ts` → `modules/<name>`). Boot and `cleave check` verify that
    * the module's code imports no other module's internals and no undeclared contract.
@@ -50,6 +60,8 @@ export interface ModuleDefinition<C extends AnyContract = AnyContract, DB = unkn
   readonly handlers: Handlers<C, DB>;
   readonly subscriptions: readonly Subscription<DB>[];
   readonly sagas: readonly AnySaga[];
+  readonly jobs: readonly AnyJob[];
+  readonly schedules: readonly AnySchedule[];
   /** The module's folder: `spec.dir`, else the folder of the file that defined it. */
   readonly dir: string | undefined;
   /** The file that called `defineModule` (undefined when the stack shows none). */
@@ -88,10 +100,15 @@ export function defineModule<C extends AnyContract, DB = unknown>(contract: C, s
   const names = subscriptions.map((s) => s.event.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw configErrors.SUBSCRIPTION_TWICE(`module "${contract.$name}" subscribes to ${twice} twice`);
+  const jobNames = [...(spec.jobs ?? []), ...(spec.schedules ?? [])].map((j) => j.name);
+  const jobTwice = jobNames.find((n, i) => jobNames.indexOf(n) !== i);
+  if (jobTwice) throw configErrors.JOB_TWICE(`module "${contract.$name}" declares job or schedule "${jobTwice}" twice`);
   return Object.freeze({
     name: contract.$name,
     subscriptions,
     sagas: spec.sagas ?? [],
+    jobs: spec.jobs ?? [],
+    schedules: spec.schedules ?? [],
     contract,
     dependsOn,
     migrations: spec.migrations ?? {},

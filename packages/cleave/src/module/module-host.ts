@@ -3,6 +3,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { TraceContext } from '../telemetry/trace-context.ts';
 import type { Tracer } from '../telemetry/tracer.ts';
 import type { AnyOperation } from './contract.ts';
+import type { ModuleContext } from './module-context.ts';
 import type { ModuleTransaction, TransactionEffects } from './module-transaction.ts';
 import type { RequestContext } from './request-context.ts';
 
@@ -27,6 +28,8 @@ export interface ModuleHost {
   onCommitted(listener: CommitListener): () => void;
   /** Whether this module declares `module` in its `dependsOn`. */
   dependsOn(module: string): boolean;
+  /** A handler's context for background work of this module (a job run): `call`, `transaction`, `idempotent`, keyed by `label`. */
+  context(request: RequestContext, label: string): ModuleContext<unknown>;
   /** Calls an operation of another module on this module's behalf (a saga step). */
   dispatch(op: AnyOperation, input: unknown, ctx: RequestContext): Promise<unknown>;
 }

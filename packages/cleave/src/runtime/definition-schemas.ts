@@ -50,6 +50,7 @@ export const appSchema = z.looseObject({
 const service = z.looseObject({
   modules: z.array(z.string().min(1)),
   roles: z.array(z.string().min(1)).optional(),
+  jobs: z.array(z.string().min(1)).optional(),
   port: z.number().int().min(0).max(65535).optional(),
 });
 

@@ -1,5 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { publisherFor } from '../events/publish.ts';
+import type { AnyJob } from '../jobs/define-job.ts';
+import { enqueuerFor } from '../jobs/enqueue.ts';
 import type { AnySaga } from '../saga/define-saga.ts';
 import { runOnce } from '../saga/idempotency.ts';
 import { insertSaga } from '../saga/start-saga.ts';
@@ -70,9 +72,11 @@ export class ModuleRuntime implements OperationHost, ModuleHost {
     }
     this.#entries = entries;
     this.#sagas = new Map(definition.sagas.map((saga) => [saga.name, saga]));
+    this.#jobs = new Map([...definition.jobs, ...definition.schedules.map((s) => s.job)].map((job) => [job.name, job]));
   }
 
   readonly #sagas: ReadonlyMap<string, AnySaga>;
+  readonly #jobs: ReadonlyMap<string, AnyJob>;
   // A list, not a slot: the relay and the saga runner (and whatever comes next) each listen.
   readonly #commitListeners: CommitListener[] = [];
 
@@ -95,11 +99,12 @@ export class ModuleRuntime implements OperationHost, ModuleHost {
         effects.sagas++;
         return insertSaga(trx, declared, input, options?.id);
       },
+      enqueue: enqueuerFor(this.name, this.#jobs, trx, trace, effects),
     };
   }
 
   afterCommit(effects: TransactionEffects): void {
-    if (effects.published.length === 0 && effects.sagas === 0) return;
+    if (effects.published.length === 0 && effects.sagas === 0 && effects.jobs === 0) return;
     for (const listener of this.#commitListeners) listener(effects);
   }
 
@@ -109,6 +114,10 @@ export class ModuleRuntime implements OperationHost, ModuleHost {
       const at = this.#commitListeners.indexOf(listener);
       if (at >= 0) this.#commitListeners.splice(at, 1);
     };
+  }
+
+  context(request: RequestContext, label: string): ModuleContext<unknown> {
+    return new HandlerContext(this, label, request, request.trace);
   }
 
   dispatch(op: AnyOperation, input: unknown, ctx: RequestContext): Promise<unknown> {

@@ -3,7 +3,8 @@ import type { AppDefinition } from './define-app.ts';
 import type { Topology } from './topology.ts';
 
 /**
- * The modules a service may call: those its modules declare in `dependsOn`, and for the
+ * The modules a service may call: those its modules (and the modules whose jobs it runs)
+ * declare in `dependsOn`, and for the
  * gateway role the modules behind public routes, aggregates and identity. A callee
  * refuses (403) a call from a service whose set lacks the called module.
  */
@@ -11,7 +12,8 @@ export function callableModules(app: AppDefinition, topology: Topology, service:
   const spec = topology.services[service];
   const allowed = new Set<string>();
   if (spec === undefined) return allowed;
-  for (const name of spec.modules) {
+  // A worker calls on behalf of the modules whose jobs it runs.
+  for (const name of [...spec.modules, ...(spec.jobs ?? [])]) {
     for (const dep of app.modules.find((m) => m.name === name)?.dependsOn ?? []) allowed.add(dep);
   }
   if (spec.roles?.includes('gateway')) {

@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import type { EventRuntime } from '../events/event-runtime.ts';
+import type { JobWorker } from '../jobs/job-worker.ts';
 import type { GatewayEnv } from '../gateway/gateway-env.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Tracer } from '../telemetry/tracer.ts';
@@ -7,6 +8,7 @@ import { assertBoundaries } from './boot/boundaries.ts';
 import { wireDashboard } from './boot/dashboard.ts';
 import { wireEvents } from './boot/events.ts';
 import { wireGateway } from './boot/gateway.ts';
+import { wireJobs } from './boot/jobs.ts';
 import { wireListeners } from './boot/listeners.ts';
 import { openModuleDatabases } from './boot/module-databases.ts';
 import { wireModules } from './boot/modules.ts';
@@ -33,6 +35,8 @@ export interface RunningService {
   readonly gateway: Hono<GatewayEnv> | undefined;
   readonly modules: ReadonlyMap<string, ModuleRuntime>;
   readonly events: EventRuntime;
+  /** The job workers of this service, by module (the modules whose jobs run here). */
+  readonly jobs: ReadonlyMap<string, JobWorker>;
   readonly tracer: Tracer;
   readonly logger: Logger;
   /** Graceful stop: refuse new work, finish requests in flight, close databases. */
@@ -42,7 +46,7 @@ export interface RunningService {
 /**
  * Boots one service of a topology: checks module boundaries, opens each hosted module's
  * database and applies its migrations, wires calls (in-process for hosted modules),
- * events and sagas, mounts the gateway when the service has that role, and listens.
+ * events, sagas and jobs, mounts the gateway when the service has that role, and listens.
  *
  * Each step is one wiring under `boot/` that registers the close of whatever it opens;
  * a boot that fails part-way closes those in reverse order before it rejects, as `stop()` does.
@@ -53,13 +57,15 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   try {
     await assertBoundaries(boot);
     const opened = await openModuleDatabases(boot);
-    const { router, modules } = wireModules(boot, opened);
+    const { router, modules, jobHosts } = wireModules(boot, opened);
     // The HTTP client (undici) loads only in a multi-service topology.
     const remote = boot.multiService ? await (await import('./boot/remote-calls.ts')).wireRemoteCalls(boot, router) : undefined;
     if (remote) boot.tracing.connect(remote.issuer);
     boot.metrics.watch(modules, router, boot.topology, boot.app.modules.map((m) => m.name));
+    boot.metrics.watchJobs(jobHosts);
     const { events, transport } = await wireEvents(boot, modules, remote);
     wireSagas(boot, modules);
+    const jobs = wireJobs(boot, jobHosts);
     const gateway = await wireGateway(boot, router);
     const dashboard = wireDashboard(boot, modules, remote);
     if (gateway) {
@@ -78,7 +84,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       })());
     const fetch = gateway ? gateway.fetch : () => new Response('not found', { status: 404 });
     logger.info({ modules: boot.spec.modules, url: publicUrl, internalUrl }, 'service started');
-    return { name, url: publicUrl ?? internalUrl, publicUrl, internalUrl, fetch, gateway, modules, events, tracer, logger, stop };
+    return { name, url: publicUrl ?? internalUrl, publicUrl, internalUrl, fetch, gateway, modules, events, jobs, tracer, logger, stop };
   } catch (err) {
     await closers.closeAll();
     throw err;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineContract, operation } from '../module/contract.ts';
 import { defineModule } from '../module/define-module.ts';
 import { defineApp } from './define-app.ts';
-import { defineTopology, hostOf, validateTopology } from './topology.ts';
+import { defineTopology, hostOf, jobsServiceOf, validateTopology } from './topology.ts';
 
 const Id = z.object({ id: z.string() });
 const users = defineContract('users', {
@@ -29,6 +29,16 @@ describe('validateTopology', () => {
         services: { edge: { modules: [], roles: ['gateway'] }, u: { modules: ['users'] }, p: { modules: ['posts'] } },
       }),
     ).not.toThrow();
+  });
+
+  it("places a module's jobs on the service that claims them, else on its host; one claim per module", () => {
+    const topology = defineTopology({ name: 'worker', services: { edge: { modules: ['users', 'posts'], roles: ['gateway'] }, w: { modules: [], roles: ['worker'], jobs: ['posts'] } } });
+    expect(() => validateTopology(app, topology)).not.toThrow();
+    expect([jobsServiceOf(topology, 'posts'), jobsServiceOf(topology, 'users')]).toEqual(['w', 'edge']);
+    const twice = { name: 'jobs-twice', services: { edge: { modules: ['users', 'posts'], roles: ['gateway' as const], jobs: ['posts'] }, w: { modules: [], jobs: ['posts'] } } };
+    expect(() => validateTopology(app, twice)).toThrow('topology "jobs-twice": the jobs of "posts" are claimed by both "edge" and "w"');
+    const unknown = { name: 'jobs-unknown', services: { edge: { modules: ['users', 'posts'], roles: ['gateway' as const] }, w: { modules: [], jobs: ['mail'] } } };
+    expect(() => validateTopology(app, unknown)).toThrow('service "w" runs the jobs of "mail", which is not a module of app "saas"');
   });
 
   it('rejects a module hosted by two services', () => {

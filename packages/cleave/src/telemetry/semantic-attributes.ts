@@ -47,3 +47,8 @@ export function messagingProcessAttributes(event: string, eventId: string, subsc
 export function sagaStepAttributes(sagaId: string, saga: string, step: string, compensating: boolean): SpanAttributes {
   return { 'cleave.saga_id': sagaId, 'cleave.saga.name': saga, 'cleave.saga.step': step, 'cleave.saga.compensating': compensating };
 }
+
+/** One run of a background job by its module's worker. */
+export function jobRunAttributes(module: string, job: string, jobId: string, attempt: number): SpanAttributes {
+  return { 'cleave.module': module, 'cleave.job.name': job, 'cleave.job_id': jobId, 'cleave.attempt': attempt };
+}

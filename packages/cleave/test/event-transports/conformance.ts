@@ -109,7 +109,7 @@ export function conformanceCases(driver: TransportDriver): void {
     await deployment.redeliver(envelopes);
     // The relay sends them again too, as after a crash between publishing and marking them published.
     await world.pubTables.updateTable('outbox').set({ published_at: null }).where('aggregate_key', '=', id).execute();
-    world.pub.afterCommit({ published: [id], sagas: 0 });
+    world.pub.afterCommit({ published: [id], sagas: 0, jobs: 0 });
     await waitFor(async () => (await outboxOf(world, id)).every((r) => r.published_at !== null), 'the relay to publish them again');
     await publish(world, [{ id, n: 4 }]);
     expect(await effectNsReach(id, 4)).toEqual([1, 2, 3, 4]);

@@ -15,4 +15,15 @@ export const migrations: Migrations = {
       await db.schema.createIndex('sent_emails_to').on('sent_emails').columns(['to_address', 'sent_at desc']).execute();
     },
   },
+  '0002_recipients': {
+    // Who gets digests: learned from user.created.v1 (no query crosses into users' tables).
+    async up(db) {
+      await db.schema
+        .createTable('recipients')
+        .addColumn('user_id', 'text', (c) => c.primaryKey())
+        .addColumn('email', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };

@@ -10,4 +10,9 @@ export interface NotificationsDb {
     caused_by: string;
     sent_at: ColumnType<Date, Date, never>;
   };
+  recipients: {
+    user_id: string;
+    email: string;
+    name: string;
+  };
 }

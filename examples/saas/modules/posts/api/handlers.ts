@@ -3,6 +3,7 @@ import type { Handlers, ModuleContext } from '@cleavejs/core';
 import { users } from '../../users/index.ts';
 import type { PostsDb } from '../db/schema.ts';
 import { posts } from '../index.ts';
+import { publishPost } from './jobs.ts';
 import { deleteOwnPost, findPost, insertPost, listFeed, toPost, updateOwnPost } from '../lib/post-repository.ts';
 
 function signedIn(ctx: ModuleContext<PostsDb>): string {
@@ -17,17 +18,25 @@ async function refuseChange(ctx: ModuleContext<PostsDb>, id: string): Promise<ne
 }
 
 export const handlers: Handlers<typeof posts, PostsDb> = {
-  async createPost({ title, body }, ctx) {
+  async createPost({ title, body, publishAt }, ctx) {
     const authorId = signedIn(ctx);
     // The author's name is copied onto the post (no join across modules); events keep it fresh.
     const author = await ctx.call(users.getPublicProfile, { id: authorId });
+    const runAt = publishAt === undefined ? undefined : new Date(publishAt);
+    const scheduled = runAt !== undefined && runAt.getTime() > Date.now();
     // With an Idempotency-Key, a retry after a timeout gets the post already written, not a second one.
-    return ctx.idempotent(async (tx) => toPost(await insertPost(tx.db, { title, body, authorId, authorName: author.name })));
+    return ctx.idempotent(async (tx) => {
+      const row = await insertPost(tx.db, { title, body, authorId, authorName: author.name, scheduled });
+      // In the same transaction: a post that is not written schedules nothing.
+      if (scheduled) await tx.enqueue(publishPost, { postId: row.id }, { runAt, key: row.id });
+      return toPost(row);
+    });
   },
 
   async getPost({ id }, ctx) {
     const row = await findPost(ctx.db, id);
-    if (!row) throw posts.$errors.NOT_FOUND(`no post with id ${id}`);
+    // A scheduled post exists for its author only.
+    if (!row || (row.published_at === null && row.author_id !== ctx.user?.id)) throw posts.$errors.NOT_FOUND(`no post with id ${id}`);
     return toPost(row);
   },
 

@@ -1,4 +1,5 @@
 import type { Migrations } from '@cleavejs/core';
+import { sql } from 'kysely';
 
 export const migrations: Migrations = {
   '0001_posts': {
@@ -39,6 +40,13 @@ export const migrations: Migrations = {
     async up(db) {
       await db.schema.alterTable('posts').addColumn('image', 'text').execute();
       await db.schema.alterTable('posts').addColumn('image_seq', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
+  '0005_scheduled_posts': {
+    // Posts can be scheduled: published_at stays null until the publishPost job runs. Existing posts were published when written.
+    async up(db) {
+      await db.schema.alterTable('posts').addColumn('published_at', 'timestamptz').execute();
+      await sql`update posts set published_at = created_at`.execute(db);
     },
   },
 };

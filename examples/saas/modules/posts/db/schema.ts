@@ -11,6 +11,8 @@ export interface PostsDb {
     author_name: string;
     created_at: ColumnType<Date, Date, never>;
     updated_at: Date;
+    /** Null while scheduled; set by the publishPost job at `publishAt`. */
+    published_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
     /** The latest ready image (JSON text, a PostImage), from media's image.ready.v1. */
     image: ColumnType<string | null, string | null | undefined, string | null>;
     /** The seq of the image.ready.v1 event that set `image`. */

@@ -15,6 +15,7 @@ export function toPost(row: PostRow): Post {
     authorName: row.author_name,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
+    publishedAt: row.published_at === null ? null : row.published_at.toISOString(),
     image: row.image === null ? null : (JSON.parse(row.image) as PostImage),
   };
 }
@@ -29,7 +30,7 @@ export async function setPostImage(db: Kysely<PostsDb>, postId: string, image: P
     .execute();
 }
 
-export function insertPost(db: Kysely<PostsDb>, post: { title: string; body: string; authorId: string; authorName: string }): Promise<PostRow> {
+export function insertPost(db: Kysely<PostsDb>, post: { title: string; body: string; authorId: string; authorName: string; scheduled: boolean }): Promise<PostRow> {
   // Millisecond timestamps from the app, not now(): cursors carry them, and a
   // microsecond-precise row would not compare equal to its own cursor.
   const now = new Date();
@@ -45,6 +46,7 @@ export function insertPost(db: Kysely<PostsDb>, post: { title: string; body: str
       author_name: eb.fn.coalesce(eb.selectFrom('authors').select('name').where('author_id', '=', post.authorId), eb.val(post.authorName)),
       created_at: now,
       updated_at: now,
+      published_at: post.scheduled ? null : now,
     }))
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -55,7 +57,8 @@ export function findPost(db: Kysely<PostsDb>, id: string): Promise<PostRow | und
 }
 
 export async function listFeed(db: Kysely<PostsDb>, query: { authorId?: string | undefined; limit: number; cursor?: string | undefined }) {
-  let q = db.selectFrom('posts').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1);
+  // Scheduled posts stay out of the feed until published (in their place by creation time).
+  let q = db.selectFrom('posts').selectAll().where('published_at', 'is not', null).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1);
   if (query.authorId !== undefined) q = q.where('author_id', '=', query.authorId);
   if (query.cursor !== undefined) {
     const after = decodeCursor(query.cursor);
@@ -97,4 +100,9 @@ export async function renameAuthor(db: Kysely<PostsDb>, authorId: string, name: 
     .executeTakeFirst();
   if (applied === undefined) return;
   await db.updateTable('posts').set({ author_name: name }).where('author_id', '=', authorId).execute();
+}
+
+/** Makes a scheduled post visible; a second run (a retried job) changes nothing. */
+export async function publishScheduled(db: Kysely<PostsDb>, id: string, at: Date): Promise<void> {
+  await db.updateTable('posts').set({ published_at: at }).where('id', '=', id).where('published_at', 'is', null).execute();
 }

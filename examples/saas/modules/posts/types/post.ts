@@ -22,6 +22,8 @@ export const Post = z.object({
   authorName: z.string(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
+  /** When the post became visible to others; null while it is scheduled (`publishAt`). */
+  publishedAt: z.iso.datetime().nullable(),
   image: PostImage.nullable(),
 });
 export type Post = z.infer<typeof Post>;

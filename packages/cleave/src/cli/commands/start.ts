@@ -73,7 +73,7 @@ async function superviseTopology(app: AppDefinition, topology: Topology, configP
   console.log(startBanner({ app, topology, settings, publicUrl: `http://${settings.host}:${settings.port ?? 3000}` }));
   console.log('Services (internal listeners; each logs when it is up):');
   for (const [name, spec] of Object.entries(topology.services)) {
-    console.log(`  ${name.padEnd(14)} ${serviceUrl(topology, name, process.env)}  ${spec.modules.join(', ')}${spec.roles?.includes('gateway') ? ' + gateway' : ''}`);
+    console.log(`  ${name.padEnd(14)} ${serviceUrl(topology, name, process.env)}  ${spec.modules.join(', ')}${spec.roles?.includes('gateway') ? ' + gateway' : ''}${spec.jobs?.length ? ` + jobs of ${spec.jobs.join(', ')}` : ''}`);
   }
   stopOnSignals(async () => {
     await supervisor.stop();

@@ -5,6 +5,8 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { adminAccessFromEnv, adminGuard } from '../../dashboard/admin-guard.ts';
 import { inboxCounts, outboxLag } from '../../events/dead-letters.ts';
 import type { EventTables } from '../../events/event-tables.ts';
+import { jobCounts } from '../../jobs/job-queries.ts';
+import type { JobTables } from '../../jobs/job-tables.ts';
 import { SpanMetrics } from '../../telemetry/span-metrics.ts';
 import { HttpTransport } from '../../transport/http-transport.ts';
 import type { CallRouter } from '../call-router.ts';
@@ -22,6 +24,8 @@ export interface ServiceMetrics {
   readonly spans: SpanMetrics;
   /** Gauges read at scrape time from the hosted modules' tables and the call transports. */
   watch(modules: ReadonlyMap<string, ModuleRuntime>, router: CallRouter, topology: Topology, allModules: readonly string[]): void;
+  /** Jobs per queue and state of the modules whose jobs run in this service, read at scrape time. */
+  watchJobs(jobHosts: ReadonlyMap<string, ModuleRuntime>): void;
   /** `GET /metrics` (Prometheus text), behind the admin guard outside development. */
   mount<E extends Env>(app: Hono<E>): void;
 }
@@ -29,7 +33,8 @@ export interface ServiceMetrics {
 /**
  * Prometheus metrics of one service (prom-client): process memory, CPU, event-loop lag
  * (the default collectors), the span-derived histograms, and — read when scraped —
- * outbox lag and depth, inbox rows per subscription and status, sagas per state, and the
+ * outbox lag and depth, inbox rows per subscription and status, sagas per state, jobs per
+ * queue and state, and the
  * circuit breaker of each remote target. Every series carries `service`.
  */
 export function createServiceMetrics(service: string, settings: ServiceSettings): ServiceMetrics {
@@ -87,6 +92,17 @@ export function createServiceMetrics(service: string, settings: ServiceSettings)
           for (const module of allModules) {
             const transport = router.transportFor(module);
             if (transport instanceof HttpTransport) this.set({ target: hostOf(topology, module) ?? module }, circuitStates[transport.circuitState]);
+          }
+        },
+      });
+    },
+    watchJobs(jobHosts) {
+      new Gauge({
+        name: 'cleave_jobs', help: 'Jobs per queue and state (pending includes retrying and delayed; dead: failed every attempt)', labelNames: ['module', 'queue', 'status'], registers: [registry],
+        async collect() {
+          this.reset();
+          for (const m of jobHosts.values()) {
+            for (const r of await jobCounts(m.db as unknown as Kysely<JobTables>)) this.set({ module: m.name, queue: r.queue, status: r.status }, r.count);
           }
         },
       });

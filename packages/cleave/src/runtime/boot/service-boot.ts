@@ -6,7 +6,7 @@ import type { Logger } from '../../telemetry/logger.ts';
 import type { Tracer } from '../../telemetry/tracer.ts';
 import type { AppDefinition } from '../define-app.ts';
 import type { ServiceSettings } from '../settings.ts';
-import { validateTopology } from '../topology.ts';
+import { jobsServiceOf, validateTopology } from '../topology.ts';
 import type { ServiceSpec, Topology } from '../topology.ts';
 import { createServiceMetrics } from './metrics.ts';
 import type { ServiceMetrics } from './metrics.ts';
@@ -37,6 +37,8 @@ export interface ServiceBoot {
   readonly spec: ServiceSpec;
   /** The module definitions this service hosts. */
   readonly hosted: readonly AnyModule[];
+  /** The modules whose jobs and schedules run here: hosted ones no worker claims, and those `spec.jobs` lists. */
+  readonly jobsHere: readonly AnyModule[];
   readonly multiService: boolean;
   readonly settings: ServiceSettings;
   readonly options: BootOptions;
@@ -67,5 +69,6 @@ export function prepareBoot(options: BootOptions): ServiceBoot {
   const closers = new Closers(logger);
   closers.add('tracer', () => tracer.shutdown());
   const hosted = spec.modules.map((m) => app.modules.find((d) => d.name === m) as AnyModule);
-  return { app, topology, name, spec, hosted, multiService: serviceNames.length > 1, settings, options, logger, tracer, tracing, metrics, closers, readiness: new Readiness() };
+  const jobsHere = app.modules.filter((m) => jobsServiceOf(topology, m.name) === name);
+  return { app, topology, name, spec, hosted, jobsHere, multiService: serviceNames.length > 1, settings, options, logger, tracer, tracing, metrics, closers, readiness: new Readiness() };
 }

@@ -1,0 +1,74 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { JobStatus, JobTables } from './job-tables.ts';
+
+export interface JobSummary {
+  readonly id: string;
+  readonly module: string;
+  readonly name: string;
+  readonly queue: string;
+  readonly status: JobStatus;
+  readonly attempts: number;
+  readonly maxAttempts: number;
+  readonly runAt: string;
+  readonly key: string | null;
+  readonly lastError: string | null;
+  readonly createdAt: string;
+  readonly finishedAt: string | null;
+}
+
+export interface JobDetail extends JobSummary {
+  readonly payload: unknown;
+  readonly traceparent: string | null;
+  readonly lockedUntil: string | null;
+}
+
+const iso = (d: Date | null): string | null => (d === null ? null : new Date(d).toISOString());
+
+function summary(module: string, r: Selectable<JobTables['jobs']>): JobSummary {
+  return {
+    id: r.id,
+    module,
+    name: r.name,
+    queue: r.queue,
+    status: r.status,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    runAt: new Date(r.run_at).toISOString(),
+    key: r.unique_key,
+    lastError: r.last_error,
+    createdAt: new Date(r.created_at).toISOString(),
+    finishedAt: iso(r.finished_at),
+  };
+}
+
+/** A module's jobs, newest first, optionally of one status. */
+export async function listJobs(module: string, db: Kysely<JobTables>, status?: JobStatus, limit = 100): Promise<JobSummary[]> {
+  let query = db.selectFrom('jobs').selectAll().orderBy('created_at', 'desc').limit(limit);
+  if (status !== undefined) query = query.where('status', '=', status);
+  return (await query.execute()).map((r) => summary(module, r));
+}
+
+export async function showJob(module: string, db: Kysely<JobTables>, id: string): Promise<JobDetail | undefined> {
+  const row = await db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && { ...summary(module, row), payload: row.payload, traceparent: row.traceparent, lockedUntil: iso(row.locked_until) };
+}
+
+/**
+ * Sends a dead job back to its worker with a fresh set of attempts, due now. Only dead
+ * jobs: one pending or running is already on its way. Returns whether it was revived.
+ */
+export async function retryJob(db: Kysely<JobTables>, id: string): Promise<boolean> {
+  const result = await db
+    .updateTable('jobs')
+    .set({ status: 'pending', attempts: 0, run_at: new Date(), finished_at: null, lease: null, locked_until: null })
+    .where('id', '=', id)
+    .where('status', '=', 'dead')
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Jobs per queue and status (for /metrics and `cleave jobs list --counts`). */
+export async function jobCounts(db: Kysely<JobTables>): Promise<{ queue: string; status: JobStatus; count: number }[]> {
+  const rows = await db.selectFrom('jobs').select(['queue', 'status']).select((eb) => eb.fn.countAll<string>().as('count')).where('status', 'in', ['pending', 'running', 'dead']).groupBy(['queue', 'status']).execute();
+  return rows.map((r) => ({ queue: r.queue, status: r.status, count: Number(r.count) }));
+}

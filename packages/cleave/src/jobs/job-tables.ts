@@ -1,0 +1,73 @@
+import { sql } from 'kysely';
+import type { ColumnType } from 'kysely';
+import type { Migrations } from '../data/migrations.ts';
+
+export type JobStatus = 'pending' | 'running' | 'done' | 'dead';
+
+/**
+ * The jobs of a module, in the module's own schema: enqueued in the transaction of the
+ * change that asked for them, claimed by a worker with a lease (`lease`, `locked_until`),
+ * kept after they finish so that a dedupe key (`unique_key`) holds for good and
+ * `cleave jobs` can show what ran.
+ */
+export interface JobTables {
+  jobs: {
+    id: string;
+    name: string;
+    queue: string;
+    payload: ColumnType<unknown, string, string>;
+    status: JobStatus;
+    attempts: number;
+    max_attempts: number;
+    run_at: Date;
+    /** A worker owns a running job until then; past it, another may claim it (its worker died). */
+    locked_until: Date | null;
+    /** The owning run's claim token: finishing is conditional on it. */
+    lease: string | null;
+    unique_key: string | null;
+    traceparent: string | null;
+    last_error: string | null;
+    created_at: ColumnType<Date, Date, never>;
+    finished_at: Date | null;
+  };
+  /** The latest tick each schedule has enqueued (its row lock serialises replicas). */
+  job_schedules: {
+    name: string;
+    last_tick: Date;
+  };
+}
+
+export const JOB_MIGRATION_TABLE = 'cleave_job_migrations';
+
+export const jobTableMigrations: Migrations = {
+  '0001_jobs': {
+    async up(db) {
+      await db.schema
+        .createTable('jobs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('queue', 'text', (c) => c.notNull())
+        .addColumn('payload', 'jsonb', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending'))
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('max_attempts', 'integer', (c) => c.notNull())
+        .addColumn('run_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('locked_until', 'timestamptz')
+        .addColumn('lease', 'text')
+        .addColumn('unique_key', 'text')
+        .addColumn('traceparent', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('finished_at', 'timestamptz')
+        .execute();
+      // The worker's claim: due pending jobs of a queue, and running ones whose lease expired.
+      await sql`create index jobs_claimable on jobs (queue, run_at) where status in ('pending', 'running')`.execute(db);
+      await sql`create unique index jobs_unique_key on jobs (name, unique_key) where unique_key is not null`.execute(db);
+      await db.schema
+        .createTable('job_schedules')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('last_tick', 'timestamptz', (c) => c.notNull())
+        .execute();
+    },
+  },
+};

@@ -1,0 +1,35 @@
+import type { Kysely } from 'kysely';
+import type { AnySchedule } from './define-schedule.ts';
+import { insertJob } from './enqueue.ts';
+import type { JobTables } from './job-tables.ts';
+
+/**
+ * Enqueues the due tick of each schedule, once across all replicas: the schedule's row in
+ * `job_schedules` is locked while a replica moves `last_tick` forward, and the tick is the
+ * job's dedupe key besides. Missed ticks: only the latest tick at or before `now` is
+ * enqueued, so a worker back after a day's outage runs a daily schedule once, not once
+ * per missed day. A schedule seen for the first time starts from its latest past tick
+ * (recorded, not run). Returns when the next tick of any schedule is due.
+ */
+export async function enqueueDueTicks(db: Kysely<JobTables>, schedules: readonly AnySchedule[], now: Date): Promise<{ enqueued: number; nextAt: number | undefined }> {
+  let enqueued = 0;
+  let nextAt: number | undefined;
+  for (const schedule of schedules) {
+    const tick = schedule.previousTick(now);
+    if (tick !== undefined) {
+      enqueued += await db.transaction().execute(async (trx) => {
+        const first = await trx.insertInto('job_schedules').values({ name: schedule.name, last_tick: tick }).onConflict((oc) => oc.column('name').doNothing()).returning('name').executeTakeFirst();
+        if (first) return 0;
+        const row = await trx.selectFrom('job_schedules').select('last_tick').where('name', '=', schedule.name).forUpdate().executeTakeFirstOrThrow();
+        if (new Date(row.last_tick).getTime() >= tick.getTime()) return 0;
+        const key = tick.toISOString();
+        await insertJob(trx, schedule.job, { tick: key }, { key, runAt: tick }, null);
+        await trx.updateTable('job_schedules').set({ last_tick: tick }).where('name', '=', schedule.name).execute();
+        return 1;
+      });
+    }
+    const next = schedule.nextTick(now)?.getTime();
+    if (next !== undefined && (nextAt === undefined || next < nextAt)) nextAt = next;
+  }
+  return { enqueued, nextAt };
+}

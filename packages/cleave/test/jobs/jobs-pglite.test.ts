@@ -1,0 +1,41 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { JobTables } from '../../src/jobs/job-tables.ts';
+import { settingsFromEnv, startService } from '../../src/index.ts';
+import type { RunningService } from '../../src/index.ts';
+import { newTraceContext } from '../../src/telemetry/trace-context.ts';
+import { waitFor } from '../event-transports/wait-for.ts';
+import { flakyJob, jobsApp, oneService, recordJob } from './jobs-app.ts';
+
+// The same jobs machinery on PGlite (CLEAVE_EMBEDDED=pglite): one process, one connection per module.
+let dataDir: string;
+let service: RunningService;
+const db = () => service.modules.get('work')!.db as unknown as Kysely<JobTables & { effects: { job_id: string; text: string }; ticks: { tick: string } }>;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'cleave-jobs-pglite-'));
+  service = await startService({ app: jobsApp, topology: oneService, listen: false, settings: settingsFromEnv({ CLEAVE_EMBEDDED: 'pglite', CLEAVE_DATA_DIR: dataDir, LOG_LEVEL: 'silent' }) });
+}, 120_000);
+
+afterAll(async () => {
+  await service?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+it('runs committed jobs, never rolled-back ones, retries to dead, and ticks its schedule', async () => {
+  const work = service.modules.get('work')!;
+  await expect(work.transaction(newTraceContext(), async (tx) => {
+    await tx.enqueue(recordJob, { text: 'rolled back' });
+    throw new Error('refused');
+  })).rejects.toThrow('refused');
+  const id = await work.transaction(newTraceContext(), (tx) => tx.enqueue(recordJob, { text: 'on pglite' }));
+  const flaky = await work.transaction(newTraceContext(), (tx) => tx.enqueue(flakyJob, { text: 'flaky' }));
+  await waitFor(async () => (await db().selectFrom('jobs').select('status').where('id', '=', id).executeTakeFirst())?.status === 'done', 'the job to be done');
+  expect((await db().selectFrom('effects').select('text').execute()).map((e) => e.text)).toEqual(['on pglite']);
+  expect(await db().selectFrom('jobs').select('id').where('name', '=', 'record').execute()).toEqual([{ id }]);
+  await waitFor(async () => (await db().selectFrom('jobs').select('status').where('id', '=', flaky).executeTakeFirst())?.status === 'dead', 'the flaky job to be dead', 30_000);
+  await waitFor(async () => (await db().selectFrom('ticks').select('tick').execute()).length >= 2, 'two schedule ticks', 20_000);
+}, 90_000);
