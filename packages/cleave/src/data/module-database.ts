@@ -6,6 +6,7 @@ import { bootErrors } from '../errors/boot-errors.ts';
 import type * as PGliteModule from '@electric-sql/pglite';
 import { acquireEmbeddedPostgres, releaseEmbeddedPostgres } from './embedded-postgres.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
+import { PreparingClient } from './prepared-statements.ts';
 import { configErrors } from '../errors/boot-errors.ts';
 
 /**
@@ -14,9 +15,17 @@ import { configErrors } from '../errors/boot-errors.ts';
  * in memory when `dataDir` is undefined).
  */
 export type DatabaseLocation =
-  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize?: number }
-  | { readonly kind: 'embedded'; readonly dataDir: string; readonly poolSize?: number }
+  | ({ readonly kind: 'postgres'; readonly url: string } & PoolSettings)
+  | ({ readonly kind: 'embedded'; readonly dataDir: string } & PoolSettings)
   | { readonly kind: 'pglite'; readonly dataDir: string | undefined };
+
+/** How a module's pool talks to a PostgreSQL server. */
+export interface PoolSettings {
+  /** Connections of the module's pool; default 5. */
+  readonly poolSize?: number;
+  /** Queries with parameters as named statements (data/prepared-statements.ts); default on. */
+  readonly preparedStatements?: boolean;
+}
 
 export interface ModuleDatabase<DB> {
   readonly schema: string;
@@ -54,7 +63,7 @@ export async function openModuleDatabase<DB>(schema: string, location: DatabaseL
   } else if (location.kind === 'embedded') {
     const server = await acquireEmbeddedPostgres(location.dataDir);
     try {
-      db = await openPool<DB>(schema, server.url, location.poolSize);
+      db = await openPool<DB>(schema, server.url, location);
     } catch (err) {
       await releaseEmbeddedPostgres(location.dataDir);
       throw err;
@@ -70,13 +79,13 @@ export async function openModuleDatabase<DB>(schema: string, location: DatabaseL
       },
     };
   } else {
-    db = await openPool<DB>(schema, location.url, location.poolSize);
+    db = await openPool<DB>(schema, location.url, location);
   }
   return { schema, db, location, close: () => db.destroy() };
 }
 
-async function openPool<DB>(schema: string, url: string, poolSize = 5): Promise<Kysely<DB>> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, options: `-c search_path=${schema}` });
+async function openPool<DB>(schema: string, url: string, { poolSize = 5, preparedStatements = true }: PoolSettings): Promise<Kysely<DB>> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, options: `-c search_path=${schema}`, ...(preparedStatements ? { Client: PreparingClient } : {}) });
   // An idle connection the server drops (restart, failover, `drop database … force`)
   // is reported on the pool; unhandled, that event would crash the process. The pool
   // discards the connection and opens another when one is needed.

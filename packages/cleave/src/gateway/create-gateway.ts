@@ -99,7 +99,8 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
       await next();
     } finally {
       serverSpanDone(span, c);
-      log.info({ ...traceLogFields(span.trace), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+      // Checked first: at LOG_LEVEL=warn the line's object would be built for nothing on every request.
+      if (log.isLevelEnabled('info')) log.info({ ...traceLogFields(span.trace), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
     }
   });
 

@@ -85,6 +85,13 @@ describe('databaseFor', () => {
     expect(databaseFor(s, 'posts')).toEqual({ kind: 'postgres', url: 'postgres://shared/db', poolSize: 12 });
   });
 
+  it('turns named statements off with CLEAVE_DB_PREPARED_STATEMENTS=off, and refuses other values', () => {
+    expect(settingsFromEnv({}).databasePreparedStatements).toBe(true);
+    const s = settingsFromEnv({ DATABASE_URL: 'postgres://shared/db', CLEAVE_DB_PREPARED_STATEMENTS: 'off' });
+    expect(databaseFor(s, 'posts')).toEqual({ kind: 'postgres', url: 'postgres://shared/db', preparedStatements: false });
+    expect(() => settingsFromEnv({ CLEAVE_DB_PREPARED_STATEMENTS: 'yes' })).toThrow('CLEAVE_DB_PREPARED_STATEMENTS must be on or off (got "yes")');
+  });
+
   it('uses the embedded PostgreSQL server under dataDir when no URL is set', () => {
     const s = settingsFromEnv({ CLEAVE_DATA_DIR: '/tmp/cleave-data', USERS_DATABASE_URL: 'postgres://users/db' });
     expect(databaseFor(s, 'posts')).toEqual({ kind: 'embedded', dataDir: '/tmp/cleave-data' });

@@ -19,6 +19,8 @@ export interface ServiceSettings {
   readonly moduleDatabaseUrls: Readonly<Record<string, string>>;
   /** Connections per module pool on PostgreSQL (`CLEAVE_DB_POOL_SIZE`, default 5). */
   readonly databasePoolSize: number | undefined;
+  /** Queries with parameters as named statements (`CLEAVE_DB_PREPARED_STATEMENTS`, default on; `off` behind PgBouncer in transaction mode before 1.21). */
+  readonly databasePreparedStatements: boolean;
   readonly tracing: boolean;
   /** `CLEAVE_TRUST_PROXY`: hops or proxy addresses whose `X-Forwarded-For` entries to believe. */
   readonly trustProxy: TrustProxy;
@@ -61,6 +63,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
     databaseUrl: env.DATABASE_URL || undefined,
     moduleDatabaseUrls,
     databasePoolSize: optionalInt(env, 'CLEAVE_DB_POOL_SIZE'),
+    databasePreparedStatements: parseOnOff(env, 'CLEAVE_DB_PREPARED_STATEMENTS', true),
     tracing: env.CLEAVE_TRACING !== 'off',
     trustProxy: parseTrustProxy(env.CLEAVE_TRUST_PROXY),
     bodyLimitBytes: optionalInt(env, 'CLEAVE_BODY_LIMIT_BYTES') ?? 100 * 1024,
@@ -84,10 +87,12 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
 export function databaseFor(settings: ServiceSettings, module: string): DatabaseLocation {
   const own = Object.hasOwn(settings.moduleDatabaseUrls, module) ? settings.moduleDatabaseUrls[module] : undefined;
   const url = own ?? settings.databaseUrl;
-  if (url) return settings.databasePoolSize ? { kind: 'postgres', url, poolSize: settings.databasePoolSize } : { kind: 'postgres', url };
-  return settings.embedded === 'pglite'
-    ? { kind: 'pglite', dataDir: settings.dataDir }
-    : { kind: 'embedded', dataDir: settings.dataDir, ...(settings.databasePoolSize ? { poolSize: settings.databasePoolSize } : {}) };
+  const pool = {
+    ...(settings.databasePoolSize ? { poolSize: settings.databasePoolSize } : {}),
+    ...(settings.databasePreparedStatements ? {} : { preparedStatements: false }),
+  };
+  if (url) return { kind: 'postgres', url, ...pool };
+  return settings.embedded === 'pglite' ? { kind: 'pglite', dataDir: settings.dataDir } : { kind: 'embedded', dataDir: settings.dataDir, ...pool };
 }
 
 function parseLogFormat(env: NodeJS.ProcessEnv): ServiceSettings['logFormat'] {
@@ -115,4 +120,12 @@ function optionalInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw configErrors.SETTING_INVALID(`${name} must be a non-negative integer (got "${raw}")`);
   return value;
+}
+
+function parseOnOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw configErrors.SETTING_INVALID(`${name} must be on or off (got "${raw}")`);
 }
