@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DEMO_PRODUCTS } from '../../modules/inventory/db/migrations.ts';
 import { ApiClient } from './client.ts';
 import type { ApiResponse, RequestOptions, Session } from './client.ts';
-import type { SeededRandom } from './seeded-random.ts';
+import { SeededRandom } from './seeded-random.ts';
 
 export type RequestKind = 'signup' | 'post' | 'rename' | 'order' | 'read';
 
@@ -70,10 +70,11 @@ export class SoakLoad {
   readonly unexpected: string[] = [];
   #signups = 0;
 
-  constructor(private readonly baseUrl: string, private readonly random: SeededRandom, private readonly plan: LoadPlan) {}
+  /** Each worker draws from its own generator (seed + its number), so its sequence of choices does not depend on the others' timing. */
+  constructor(private readonly baseUrl: string, private readonly seed: number, private readonly plan: LoadPlan) {}
 
   /** The first users, one post each, before any fault. */
-  async seed(users: number): Promise<void> {
+  async seedUsers(users: number): Promise<void> {
     for (let i = 0; i < users; i++) {
       await this.#signup();
       await this.#post(this.authors.at(-1)!);
@@ -82,21 +83,22 @@ export class SoakLoad {
 
   /** Runs the workers until `stopAt` (each finishes the operation it is in). */
   async run(stopAt: number): Promise<void> {
-    await Promise.all(Array.from({ length: this.plan.workers }, async () => {
+    await Promise.all(Array.from({ length: this.plan.workers }, async (_, n) => {
+      const random = new SeededRandom(this.seed + 1 + n);
       while (Date.now() < stopAt && this.unexpected.length === 0) {
-        await this.#step(this.random.weighted(this.plan.weights));
-        await sleep(this.random.between(this.plan.paceMs));
+        await this.#step(random, random.weighted(this.plan.weights));
+        await sleep(random.between(this.plan.paceMs));
       }
     }));
   }
 
-  async #step(kind: RequestKind): Promise<void> {
+  async #step(random: SeededRandom, kind: RequestKind): Promise<void> {
     if (kind === 'signup') return this.#signup();
-    if (kind === 'post') return this.#post(this.random.pick(this.authors));
-    if (kind === 'order') return this.#order(this.random.pick(this.authors));
-    if (kind === 'read') return this.#read();
+    if (kind === 'post') return this.#post(random.pick(this.authors));
+    if (kind === 'order') return this.#order(random, random.pick(this.authors));
+    if (kind === 'read') return this.#read(random);
     const free = this.authors.filter((a) => !a.renaming);
-    if (free.length > 0) return this.#rename(this.random.pick(free));
+    if (free.length > 0) return this.#rename(random.pick(free));
   }
 
   async #signup(): Promise<void> {
@@ -138,21 +140,21 @@ export class SoakLoad {
     }
   }
 
-  async #order(author: Author): Promise<void> {
+  async #order(random: SeededRandom, author: Author): Promise<void> {
     const key = randomUUID();
-    const products = this.random.shuffle(DEMO_PRODUCTS).slice(0, this.random.chance(0.7) ? 1 : 2);
-    const lines = products.map((p) => ({ productId: p.id, quantity: this.random.int(1, 3) }));
-    const token = this.random.chance(this.plan.declinedShare) ? 'tok_chargeDeclined' : 'tok_visa';
+    const products = random.shuffle(DEMO_PRODUCTS).slice(0, random.chance(0.7) ? 1 : 2);
+    const lines = products.map((p) => ({ productId: p.id, quantity: random.int(1, 3) }));
+    const token = random.chance(this.plan.declinedShare) ? 'tok_chargeDeclined' : 'tok_visa';
     const res = await this.#sameRequest('order', author, '/api/v1/orders', { body: { items: lines, paymentToken: token }, headers: { 'idempotency-key': key } }, 202);
     if (res) this.orders.push({ key, userId: author.session.userId, orderId: res.body.orderId as string, lines, token });
   }
 
-  async #read(): Promise<void> {
+  async #read(random: SeededRandom): Promise<void> {
     const withPosts = this.authors.filter((a) => a.postIds.length > 0);
     if (withPosts.length === 0) return;
-    const author = this.random.pick(withPosts);
+    const author = random.pick(withPosts);
     // The aggregate (post + author): degrades to author null while users is down, still 200.
-    await this.#sameRequest('read', author, `/api/v1/posts/${this.random.pick(author.postIds)}`, {}, 200);
+    await this.#sameRequest('read', author, `/api/v1/posts/${random.pick(author.postIds)}`, {}, 200);
   }
 
   #sameRequest(kind: RequestKind, author: Author, path: string, options: RequestOptions, ok: number): Promise<ApiResponse | undefined> {
