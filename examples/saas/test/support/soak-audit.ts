@@ -92,11 +92,3 @@ export async function unpublished(dbs: ModuleDatabases): Promise<Record<string, 
   }
   return out;
 }
-
-/** Exactly one recorded welcome email per user.created.v1 event (the subscriber's effect, once). */
-export async function welcomeEmailsNotOnce(dbs: ModuleDatabases): Promise<string[]> {
-  const created = await dbs.rows<{ id: string }>('users', `select id from users.outbox where name = 'user.created.v1'`);
-  const causes = await dbs.rows<{ caused_by: string; n: string }>('notifications', 'select caused_by, count(*) as n from notifications.sent_emails group by 1');
-  const byCause = new Map(causes.map((r) => [r.caused_by, Number(r.n)]));
-  return created.filter((c) => byCause.get(c.id) !== 1).map((c) => `${c.id}: ${byCause.get(c.id) ?? 0} emails`);
-}
