@@ -28,8 +28,9 @@ import { waitFor } from './support/wait-for.ts';
  *
  * Seeded: CLEAVE_SOAK_SEED=<n> repeats a run's choices (each worker's sequence of operations,
  * the sequence of faults and pauses); not the timing, which is the kernel's, nor so which
- * service is up when a fault is due (a service still recovering is skipped). CLEAVE_SOAK_SECONDS sets the length of the fault phase
- * (default 25 s: the normal suite; e.g. 600 for a real soak).
+ * service is up when a fault is due (a service still recovering is skipped).
+ * CLEAVE_SOAK_SECONDS sets the length of the fault phase (default 25 s: the normal suite;
+ * e.g. 600 for a real soak).
  */
 
 const postgresUrl = process.env.DATABASE_URL;
