@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from './support/client.ts';
-import type { Session } from './support/client.ts';
-import { auditPipeline, countOutOfOrder, describePipeline, explainOutOfOrder, isDrained, ModuleDatabases } from './support/event-audit.ts';
+import { auditPipeline, countOutOfOrder, describePipeline, isDrained, ModuleDatabases } from './support/event-audit.ts';
 import type { PipelineState } from './support/event-audit.ts';
 import { brokers } from './support/brokers.ts';
 import type { BrokerProbe, OwnServer } from './support/brokers.ts';
 import { natsNamespace } from './support/nats.ts';
+import { expectInboxesComplete, signUpAuthors, stalePosts, welcomeEmails } from './support/renamed-authors.ts';
+import type { RenamedAuthor } from './support/renamed-authors.ts';
 import { startSmtpSink } from './support/smtp-sink.ts';
 import { startSplit } from './support/split-target.ts';
 import type { SplitTarget } from './support/split-target.ts';
@@ -33,14 +34,6 @@ const RENAMES_AFTER = 100;
 const QUIESCENCE_TIMEOUT_MS = 90_000;
 
 type Phase = 'before' | 'outage' | 'after';
-
-interface UserState {
-  readonly index: number;
-  readonly session: Session;
-  readonly client: ApiClient;
-  readonly postIds: string[];
-  latest: string;
-}
 
 const titleOf = (name: string, installed: boolean) => installed
   ? `events across a ${name} outage: outbox holds, nothing lost, split topology on PostgreSQL (needs the ${name} URL and DATABASE_URL)`
@@ -82,18 +75,7 @@ for (const broker of brokers) describe.skipIf(!broker.url || !postgresUrl || !br
 
   it('keeps accepting writes while the broker is down and delivers every event once it is back', async () => {
     const t0 = Date.now();
-    const users: UserState[] = [];
-    for (let index = 0; index < USERS; index++) {
-      const client = new ApiClient(target.baseUrl);
-      const session = await client.signup(`name-${index}-initial`);
-      const postIds: string[] = [];
-      for (let p = 0; p < 1 + (index % 2); p++) {
-        const res = await client.request('/api/v1/posts', { token: session.accessToken, body: { title: `post ${p} of ${index}`, body: 'b' } });
-        expect(res.status).toBe(201);
-        postIds.push(res.body.id);
-      }
-      users.push({ index, session, client, postIds, latest: session.name });
-    }
+    const users = await signUpAuthors(target.baseUrl, USERS);
     const emails = new Set(users.map((u) => u.session.email));
 
     // The load: renames until told to stop, counted by the phase they started in. No
@@ -103,7 +85,7 @@ for (const broker of brokers) describe.skipIf(!broker.url || !postgresUrl || !br
     const renames: Record<Phase, number> = { before: 0, outage: 0, after: 0 };
     const failed: string[] = [];
     let stopLoad = false;
-    const renameLoop = async (group: UserState[]) => {
+    const renameLoop = async (group: RenamedAuthor[]) => {
       for (let k = 0; !stopLoad; k++) {
         for (const u of group) {
           if (stopLoad) break;
@@ -172,43 +154,19 @@ for (const broker of brokers) describe.skipIf(!broker.url || !postgresUrl || !br
     // Outbox drained; every post shows the latest name.
     const [unpublished] = await dbs.rows<{ n: string }>('users', 'select count(*) as n from users.outbox where published_at is null');
     expect(Number(unpublished?.n)).toBe(0);
-    const stale: string[] = [];
-    for (const u of users) {
-      const page = await u.client.request(`/api/v1/posts?authorId=${u.session.userId}&limit=100`, { token: u.session.accessToken });
-      expect(page.status).toBe(200);
-      expect(page.body.items).toHaveLength(u.postIds.length);
-      for (const p of page.body.items as { id: string; authorName: string }[]) {
-        if (p.authorName !== u.latest) stale.push(`user ${u.index} post ${p.id}: "${p.authorName}", expected "${u.latest}"`);
-      }
-    }
-
-    if (stale.length > 0) {
-      const staleUsers = users.filter((u) => stale.some((line) => line.startsWith(`user ${u.index} `)));
-      console.error(`${tag} STALE author names:\n  ${stale.join('\n  ')}\n` +
-        await explainOutOfOrder(dbs, staleUsers.slice(0, 5).map((u) => ({ label: `user ${u.index}`, userId: u.session.userId })), { label: 'the broker came back', at: brokerBackAt ?? Date.now() }));
-    }
+    const stale = await stalePosts(dbs, users, { tag, reference: { label: 'the broker came back', at: brokerBackAt ?? Date.now() } });
 
     // Exactly one recorded welcome email per signup, and per user.created.v1 event.
-    const sent = await dbs.rows<{ to_address: string; count: string }>('notifications', 'select to_address, count(*) as count from notifications.sent_emails group by 1');
-    const sentTo = new Map(sent.map((r) => [r.to_address, Number(r.count)]));
-    const created = await dbs.rows<{ id: string }>('users', `select id from users.outbox where name = 'user.created.v1'`);
-    const causes = await dbs.rows<{ caused_by: string; count: string }>('notifications', 'select caused_by, count(*) as count from notifications.sent_emails group by 1');
-    const causedBy = new Map(causes.map((r) => [r.caused_by, Number(r.count)]));
+    const welcome = await welcomeEmails(dbs, emails);
     const distinctMessageIds = new Set(smtp.received.map((m) => m.messageId)).size;
     const outOfOrder = await countOutOfOrder(dbs);
-    console.info(`${tag} ${stale.length} stale posts (${outOfOrder.events} user.updated.v1 events of ${outOfOrder.authors} authors reached posts after a newer one); email: ${emails.size} users, ${sent.length} addresses recorded; ` +
+    console.info(`${tag} ${stale.length} stale posts (${outOfOrder.events} user.updated.v1 events of ${outOfOrder.authors} authors reached posts after a newer one); email: ${emails.size} users, ${welcome.addresses} addresses recorded; ` +
       `SMTP received ${smtp.received.length} (${smtp.received.length - distinctMessageIds} duplicates); total ${Date.now() - t0} ms`);
 
-    expect([...emails].filter((e) => sentTo.get(e) !== 1).map((e) => `${e}: ${sentTo.get(e) ?? 0}`), 'welcome emails recorded per address').toEqual([]);
-    expect(created.filter((c) => causedBy.get(c.id) !== 1).map((c) => c.id), 'one recorded email per user.created.v1').toEqual([]);
+    expect(welcome.wrongPerAddress, 'welcome emails recorded per address').toEqual([]);
+    expect(welcome.notOncePerEvent, 'one recorded email per user.created.v1').toEqual([]);
     expect([...emails].filter((e) => !smtp.received.some((m) => m.to.includes(e))), 'every user got a welcome email over SMTP').toEqual([]);
-    for (const module of ['posts', 'notifications']) {
-      const [notDone] = await dbs.rows<{ n: string }>(module, `select count(*) as n from ${module}.inbox where status <> 'done'`);
-      expect(Number(notDone?.n), `${module}.inbox rows not done`).toBe(0);
-      const s = state!.subscribers[module]!;
-      expect(s.inbox, `${module}.inbox rows vs distinct ${s.event} ids in users.outbox`).toBe(s.published);
-      expect(s.unexpected).toEqual([]);
-    }
+    await expectInboxesComplete(dbs, state!);
     expect(stale, 'posts showing a name other than their author\'s latest').toEqual([]);
   }, 240_000);
 });

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from './support/client.ts';
-import type { Session } from './support/client.ts';
-import { auditPipeline, countOutOfOrder, describePipeline, explainOutOfOrder, isDrained, ModuleDatabases } from './support/event-audit.ts';
+import { auditPipeline, countOutOfOrder, describePipeline, isDrained, ModuleDatabases } from './support/event-audit.ts';
 import type { PipelineState } from './support/event-audit.ts';
 import { natsNamespace } from './support/nats.ts';
 import { brokers } from './support/brokers.ts';
 import type { BrokerProbe } from './support/brokers.ts';
+import { expectInboxesComplete, signUpAuthors, stalePosts, welcomeEmails } from './support/renamed-authors.ts';
+import type { RenamedAuthor } from './support/renamed-authors.ts';
 import { startSmtpSink } from './support/smtp-sink.ts';
 import { startSplit } from './support/split-target.ts';
 import type { SplitTarget } from './support/split-target.ts';
@@ -49,15 +50,6 @@ const OPERATION_DEADLINE_MS = 45_000;
 const QUIESCENCE_TIMEOUT_MS = 90_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface UserState {
-  readonly index: number;
-  readonly session: Session;
-  readonly client: ApiClient;
-  readonly postIds: string[];
-  /** The last name a PATCH answered 200 for. */
-  latest: string;
-}
 
 interface Failures {
   /** Failed attempts by status ('network' when fetch threw). */
@@ -123,20 +115,7 @@ for (const broker of brokers) describe.skipIf(!broker.url || !postgresUrl)(`even
     const t0 = Date.now();
     const failures: Failures = { byStatus: {}, total: 0 };
 
-    // Users, each with 1-2 posts. A client (and so a source address) per user: the
-    // auth routes allow 20 requests per minute per address.
-    const users: UserState[] = [];
-    for (let index = 0; index < USERS; index++) {
-      const client = new ApiClient(target.baseUrl);
-      const session = await client.signup(`name-${index}-initial`);
-      const postIds: string[] = [];
-      for (let p = 0; p < 1 + (index % 2); p++) {
-        const res = await client.request('/api/v1/posts', { token: session.accessToken, body: { title: `post ${p} of ${index}`, body: 'b' } });
-        expect(res.status).toBe(201);
-        postIds.push(res.body.id);
-      }
-      users.push({ index, session, client, postIds, latest: session.name });
-    }
+    const users = await signUpAuthors(target.baseUrl, USERS);
     const emails = new Set(users.map((u) => u.session.email));
     console.info(`[events-crash] ${USERS} users and ${users.reduce((n, u) => n + u.postIds.length, 0)} posts in ${Date.now() - t0} ms`);
 
@@ -144,7 +123,7 @@ for (const broker of brokers) describe.skipIf(!broker.url || !postgresUrl)(`even
     let renamesDone = 0;
     let signupsDone = 0;
     const perUser = RENAMES / USERS;
-    const renameLoop = async (group: UserState[]) => {
+    const renameLoop = async (group: RenamedAuthor[]) => {
       for (let k = 0; k < perUser; k++) {
         for (const u of group) {
           const name = `name-${u.index}-${k}`;
@@ -238,57 +217,31 @@ for (const broker of brokers) describe.skipIf(!broker.url || !postgresUrl)(`even
       `${describePipeline(state!)}; broker ${JSON.stringify(consumers)}`);
 
     // (1) Every post shows its author's latest name, and users agrees on that name.
-    const stale: string[] = [];
-    for (const u of users) {
-      const me = await u.client.request('/api/v1/users/me', { token: u.session.accessToken });
-      expect(me.status).toBe(200);
-      expect(me.body.name, `users' own record of user ${u.index}`).toBe(u.latest);
-      const page = await u.client.request(`/api/v1/posts?authorId=${u.session.userId}&limit=100`, { token: u.session.accessToken });
-      expect(page.status).toBe(200);
-      expect(page.body.items).toHaveLength(u.postIds.length);
-      for (const p of page.body.items as { id: string; authorName: string }[]) {
-        if (p.authorName !== u.latest) stale.push(`user ${u.index} (${u.session.userId}) post ${p.id}: "${p.authorName}", expected "${u.latest}"`);
-      }
-    }
-    if (stale.length > 0) {
-      const staleUsers = users.filter((u) => stale.some((line) => line.startsWith(`user ${u.index} `)));
-      console.error(`[events-crash] STALE author names:\n  ${stale.join('\n  ')}\n` +
-        await explainOutOfOrder(dbs, staleUsers.slice(0, 5).map((u) => ({ label: `user ${u.index}`, userId: u.session.userId })),
-          { label: `the load started (posts was killed at ${postsKills.map((t) => t - loadStartedAt).join(', ')} ms)`, at: loadStartedAt }));
-    }
+    const stale = await stalePosts(dbs, users, {
+      tag: '[events-crash]',
+      reference: { label: `the load started (posts was killed at ${postsKills.map((t) => t - loadStartedAt).join(', ')} ms)`, at: loadStartedAt },
+    }, true);
     const outOfOrder = await countOutOfOrder(dbs);
     console.info(`[events-crash] convergence: ${drainedAt - loadDoneAt} ms after the last rename; ${stale.length} stale posts; ` +
       `${outOfOrder.events} user.updated.v1 events of ${outOfOrder.authors} authors reached posts after a newer one (out-of-order redelivery)`);
 
     // (2) Exactly one recorded welcome email per user, and per user.created.v1 event.
-    const sent = await dbs.rows<{ to_address: string; count: string }>('notifications', 'select to_address, count(*) as count from notifications.sent_emails group by 1');
-    const sentTo = new Map(sent.map((r) => [r.to_address, Number(r.count)]));
-    const wrongEmailCounts = [...emails].filter((e) => sentTo.get(e) !== 1).map((e) => `${e}: ${sentTo.get(e) ?? 0}`);
-    const created = await dbs.rows<{ id: string }>('users', `select id from users.outbox where name = 'user.created.v1'`);
-    const causes = await dbs.rows<{ caused_by: string; count: string }>('notifications', 'select caused_by, count(*) as count from notifications.sent_emails group by 1');
-    const causedBy = new Map(causes.map((r) => [r.caused_by, Number(r.count)]));
+    const welcome = await welcomeEmails(dbs, emails);
 
     // SMTP is at-least-once (a crash between send and commit resends, same Message-ID).
     const smtpTo = new Map<string, number>();
     for (const m of smtp.received) for (const to of m.to) smtpTo.set(to, (smtpTo.get(to) ?? 0) + 1);
     const distinctMessageIds = new Set(smtp.received.map((m) => m.messageId)).size;
-    console.info(`[events-crash] email: ${emails.size} users (${sent.length} addresses recorded, ${created.length} user.created.v1 events); ` +
+    console.info(`[events-crash] email: ${emails.size} users (${welcome.addresses} addresses recorded, ${welcome.events} user.created.v1 events); ` +
       `SMTP received ${smtp.received.length} messages, ${distinctMessageIds} distinct Message-IDs, ${smtp.received.length - distinctMessageIds} duplicates at the SMTP level`);
 
-    expect(wrongEmailCounts, 'welcome emails recorded per signed-up address').toEqual([]);
-    expect([...sentTo.values()].filter((n) => n !== 1), 'no address recorded twice').toEqual([]);
-    expect(created.filter((c) => causedBy.get(c.id) !== 1).map((c) => c.id), 'one recorded email per user.created.v1').toEqual([]);
+    expect(welcome.wrongPerAddress, 'welcome emails recorded per signed-up address').toEqual([]);
+    expect(welcome.addressesTwice, 'no address recorded twice').toEqual([]);
+    expect(welcome.notOncePerEvent, 'one recorded email per user.created.v1').toEqual([]);
     expect([...emails].filter((e) => (smtpTo.get(e) ?? 0) < 1), 'every user got a welcome email over SMTP').toEqual([]);
 
     // (3) Inboxes: nothing stuck or dead, nothing lost, nothing extra.
-    for (const module of ['posts', 'notifications']) {
-      const [notDone] = await dbs.rows<{ n: string }>(module, `select count(*) as n from ${module}.inbox where status <> 'done'`);
-      expect(Number(notDone?.n), `${module}.inbox rows not done`).toBe(0);
-      const s = state!.subscribers[module]!;
-      expect(s.inbox, `${module}.inbox rows vs distinct ${s.event} ids in users.outbox`).toBe(s.published);
-      expect(s.missing).toEqual([]);
-      expect(s.unexpected).toEqual([]);
-    }
+    await expectInboxesComplete(dbs, state!);
     expect(state!.subscribers.posts!.published).toBeGreaterThanOrEqual(RENAMES);
 
     expect(stale, 'posts showing a name other than their author\'s latest').toEqual([]);

@@ -67,7 +67,7 @@ export function describePipeline(state: PipelineState): string {
 export interface ConsumerState {
   /** The stream position the subscriber stored with its inbox rows. */
   readonly stored: number;
-  /** The last sequence in the stream. */
+  /** The last sequence of the publisher's events in the stream. */
   readonly last: number;
 }
 
@@ -85,9 +85,23 @@ export class NatsConsumers {
 
   async state(module: string, publisher = 'users'): Promise<ConsumerState> {
     const stream = `cleave_${this.namespace}`;
-    const info = await this.jsm.streams.info(stream);
     const [row] = await this.dbs.rows<{ position: string }>(module, `select position from ${module}.inbox_cursors where source = $1`, [`nats:${stream}:${publisher}`]);
-    return { stored: Number(row?.position ?? 0), last: info.state.last_seq };
+    return { stored: Number(row?.position ?? 0), last: await this.#lastOf(stream, publisher) };
+  }
+
+  /**
+   * The last sequence of the publisher's subjects, not of the stream: other publishers
+   * (orders) share the stream, and a reader of users never reaches their sequences.
+   * Per subject, as NATS 2.9 has no last-message lookup by wildcard.
+   */
+  async #lastOf(stream: string, publisher: string): Promise<number> {
+    const info = await this.jsm.streams.info(stream, { subjects_filter: `cleave.${this.namespace}.${publisher}.>` });
+    let last = 0;
+    for (const subject of Object.keys(info.state.subjects ?? {})) {
+      const message = await this.jsm.streams.getMessage(stream, { last_by_subj: subject });
+      if (message) last = Math.max(last, message.seq);
+    }
+    return last;
   }
 
   async idle(): Promise<boolean> {
