@@ -1,5 +1,5 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { connect, nanos } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../telemetry/logger.ts';
@@ -21,6 +21,10 @@ export interface NatsEventTransportOptions {
 }
 
 const token = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_');
+
+const CAUGHT_UP = Symbol('caught up');
+/** Resolves after the I/O already received is handed out: the reader has read all there is. */
+const caughtUp = () => new Promise<typeof CAUGHT_UP>((resolve) => setImmediate(resolve, CAUGHT_UP));
 
 /**
  * NATS JetStream, the distributed default. The relay publishes each event with its id
@@ -96,33 +100,62 @@ export class NatsEventTransport implements EventTransport {
    * the rows, so a crash anywhere resumes exactly after the last stored batch, in order.
    * (A durable consumer with acks redelivers lost messages only after its ack wait,
    * behind newer ones: events of one aggregate would be handled out of order.)
+   *
+   * A batch is what has arrived when the reader catches up, not what one fetch returns:
+   * a fetch ends only when full or at its expiry (nats.js allows no less than 1 s), so a
+   * lone event would wait up to 1 s. The fetch is always read to its end — its messages
+   * are this consumer's, delivered once (no acks) — and any failure, or a gap in the
+   * consumer's delivery sequence, throws the consumer away and starts a new one from the
+   * stored position: nothing is skipped that was not stored.
    */
   async #consume(module: string, publisher: string, wanted: ReadonlySet<string>, inbox: InboxSink): Promise<void> {
     const source = `nats:${this.#stream}:${publisher}`;
     const log = this.#options.logger.child({ module, source });
     let failures = 0;
     let consumer: Consumer | undefined;
+    let delivered = 0;
     let position = BigInt((await inbox.position(source)) ?? '0');
+    const store = async (chunk: readonly JsMsg[]) => {
+      const events: EventEnvelope[] = [];
+      for (const m of chunk) {
+        const event = m.json<EventEnvelope>();
+        if (wanted.has(event.name)) events.push(event);
+      }
+      const last = BigInt(chunk[chunk.length - 1]!.seq);
+      await inbox.accept(events, { source, position: String(last) });
+      position = last;
+    };
     while (!this.#closing) {
+      let messages: ConsumerMessages | undefined;
       try {
-        consumer ??= await this.#openConsumer(publisher, position);
-        // A fetch returns at a full batch or at its expiry (nats.js allows no less than 1 s),
-        // so under light load a lone event can wait up to 1 s here (bench/events-throughput.ts).
-        const batch: JsMsg[] = [];
-        const messages = await consumer.fetch({ max_messages: this.#options.fetchBatch ?? 256, expires: 1_000 });
-        for await (const m of messages) batch.push(m);
-        const events: EventEnvelope[] = [];
-        let last = position;
-        for (const m of batch) {
-          last = BigInt(m.seq);
-          const event = m.json<EventEnvelope>();
-          if (wanted.has(event.name)) events.push(event);
+        if (consumer === undefined) {
+          consumer = await this.#openConsumer(publisher, position);
+          delivered = 0;
         }
-        if (last === position) continue;
-        await inbox.accept(events, { source, position: String(last) });
-        position = last;
+        messages = await consumer.fetch({ max_messages: this.#options.fetchBatch ?? 256, expires: 1_000 });
+        const reader = messages[Symbol.asyncIterator]();
+        let next = reader.next();
+        let chunk: JsMsg[] = [];
+        for (;;) {
+          // Messages already received resolve before the next macrotask; when none is
+          // waiting, what was read is stored now (under load, chunks grow by themselves).
+          const result = chunk.length === 0 ? await next : await Promise.race([next, caughtUp()]);
+          if (result === CAUGHT_UP) {
+            await store(chunk);
+            chunk = [];
+            continue;
+          }
+          if (result.done) break;
+          const m = result.value;
+          if (m.info.deliverySequence !== delivered + 1) throw new Error(`NATS consumer skipped from delivery ${delivered} to ${m.info.deliverySequence}`);
+          delivered = m.info.deliverySequence;
+          chunk.push(m);
+          next = reader.next();
+        }
+        if (chunk.length > 0) await store(chunk);
         failures = 0;
       } catch (err) {
+        messages?.stop();
         if (this.#closing) break;
         failures++;
         // Start again from the stored position: nothing after it was stored.
