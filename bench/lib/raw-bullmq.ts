@@ -1,20 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { ScenarioResult } from '../events-throughput.ts';
-import { latencySummary, publishInBatches, Receipts } from './raw-floor.ts';
-import { cpuSnapshot, cpuUse } from './stage-profile.ts';
-
-export interface RawBullmqOptions {
-  readonly url: string;
-  readonly n: number;
-  readonly warmup: number;
-  /** Messages per job, each job's add awaited before the next (the relay's batch). */
-  readonly batch: number;
-  /** The message of event `i` (negative: warm-up); JSON with `i` and `sentAt` (performance.now()). */
-  readonly payload: (i: number) => string;
-}
+import { Receipts, runRawFloor } from './raw-floor.ts';
+import type { RawFloorOptions } from './raw-floor.ts';
 
 /**
  * (f) The BullMQ floor with the same ordering Cleave asks for: one queue with a global
@@ -22,7 +11,7 @@ export interface RawBullmqOptions {
  * id, added and awaited one after the other, removed on completion — what
  * BullmqEventTransport does, minus the outbox, the inbox and the handler.
  */
-export async function rawBullmq(o: RawBullmqOptions): Promise<ScenarioResult> {
+export async function rawBullmq(o: RawFloorOptions): Promise<ScenarioResult> {
   const name = `bench_raw_${randomBytes(4).toString('hex')}`;
   const producer = new Redis(o.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
   await producer.connect();
@@ -42,33 +31,12 @@ export async function rawBullmq(o: RawBullmqOptions): Promise<ScenarioResult> {
       for (let i = b; i < end; i++) messages.push(o.payload(i));
       return queue.add('m', { messages }, { jobId: `${name}.${b}`, removeOnComplete: true });
     };
-    await publishInBatches(-o.warmup, 0, o.batch, send);
-    await receipts.until(o.warmup);
-    const before = cpuSnapshot('cleave_bench_');
-    const t0 = performance.now();
-    await publishInBatches(0, o.n, o.batch, send);
-    const tPublished = performance.now();
-    const tDone = await receipts.until(o.warmup + o.n);
-    const after = cpuSnapshot('cleave_bench_');
-    const { missing, duplicates, received } = receipts;
-    const seconds = (tDone - t0) / 1000;
-    return {
+    return await runRawFloor(o, receipts, send, {
       id: 'raw-bullmq',
       label: '(f) raw BullMQ, a job per batch, one active job',
-      n: o.n,
-      warmup: o.warmup,
-      eventsPerSec: o.n / seconds,
-      seconds,
-      publishPerSec: o.n / ((tPublished - t0) / 1000),
-      publishSeconds: (tPublished - t0) / 1000,
-      latencyMs: receipts.latencyMs(),
-      pacedLatencyMs: latencySummary([]),
-      verified: { received: received - o.warmup, missing, duplicates, jobs, ok: missing === 0 && duplicates === 0 },
-      cpu: cpuUse(before, after),
-      notes: [
-        `(f): a job of ${o.batch} messages per add, adds awaited one by one; global concurrency 1, worker concurrency 1, jobs removed on completion; no paced run`,
-      ],
-    };
+      verified: { jobs },
+      notes: [`(f): a job of ${o.batch} messages per add, adds awaited one by one; global concurrency 1, worker concurrency 1, jobs removed on completion; no paced run`],
+    });
   } finally {
     await worker?.close();
     await queue.obliterate({ force: true }).catch(() => {});

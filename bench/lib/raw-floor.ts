@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
+import type { ScenarioResult } from '../events-throughput.ts';
 import { percentiles } from './load.ts';
+import { cpuSnapshot, cpuUse } from './stage-profile.ts';
 
 // What the raw broker floors of bench/events-throughput.ts share: the publishing rhythm
 // (the relay's: a batch sent, its acknowledgements awaited together, then the next) and
@@ -53,4 +55,52 @@ export class Receipts {
     while (this.received < target) await new Promise((resolve) => setTimeout(resolve, 2));
     return performance.now();
   }
+}
+
+/** What every raw floor is told: where, how many (after a warm-up), how many per batch, and each message. */
+export interface RawFloorOptions {
+  readonly url: string;
+  readonly n: number;
+  readonly warmup: number;
+  /** Messages per batch, each batch acknowledged before the next is sent (the relay's batch). */
+  readonly batch: number;
+  /** The message of event `i` (negative: warm-up); JSON with `i` and `sentAt` (performance.now()). */
+  readonly payload: (i: number) => string;
+}
+
+/**
+ * Runs a raw floor once its consumer records into `receipts`: the warm-up, then N messages
+ * timed from the first send until the last arrived, with the CPU used meanwhile.
+ */
+export async function runRawFloor(
+  o: RawFloorOptions,
+  receipts: Receipts,
+  send: (first: number, end: number) => Promise<unknown>,
+  row: { readonly id: string; readonly label: string; readonly verified?: Readonly<Record<string, number>>; readonly notes: readonly string[] },
+): Promise<ScenarioResult> {
+  await publishInBatches(-o.warmup, 0, o.batch, send);
+  await receipts.until(o.warmup);
+  const before = cpuSnapshot('cleave_bench_');
+  const t0 = performance.now();
+  await publishInBatches(0, o.n, o.batch, send);
+  const tPublished = performance.now();
+  const tDone = await receipts.until(o.warmup + o.n);
+  const after = cpuSnapshot('cleave_bench_');
+  const { missing, duplicates, received } = receipts;
+  const seconds = (tDone - t0) / 1000;
+  return {
+    id: row.id,
+    label: row.label,
+    n: o.n,
+    warmup: o.warmup,
+    eventsPerSec: o.n / seconds,
+    seconds,
+    publishPerSec: o.n / ((tPublished - t0) / 1000),
+    publishSeconds: (tPublished - t0) / 1000,
+    latencyMs: receipts.latencyMs(),
+    pacedLatencyMs: latencySummary([]),
+    verified: { received: received - o.warmup, missing, duplicates, ...row.verified, ok: missing === 0 && duplicates === 0 },
+    cpu: cpuUse(before, after),
+    notes: row.notes,
+  };
 }
