@@ -34,7 +34,7 @@ export async function rawBullmq(o: RawFloorOptions): Promise<ScenarioResult> {
     return await runRawFloor(o, receipts, send, {
       id: 'raw-bullmq',
       label: '(f) raw BullMQ, a job per batch, one active job',
-      verified: { jobs },
+      verified: () => ({ jobs }),
       notes: [`(f): a job of ${o.batch} messages per add, adds awaited one by one; global concurrency 1, worker concurrency 1, jobs removed on completion; no paced run`],
     });
   } finally {

@@ -76,7 +76,7 @@ export async function runRawFloor(
   o: RawFloorOptions,
   receipts: Receipts,
   send: (first: number, end: number) => Promise<unknown>,
-  row: { readonly id: string; readonly label: string; readonly verified?: Readonly<Record<string, number>>; readonly notes: readonly string[] },
+  row: { readonly id: string; readonly label: string; readonly verified?: () => Readonly<Record<string, number>>; readonly notes: readonly string[] },
 ): Promise<ScenarioResult> {
   await publishInBatches(-o.warmup, 0, o.batch, send);
   await receipts.until(o.warmup);
@@ -99,7 +99,7 @@ export async function runRawFloor(
     publishSeconds: (tPublished - t0) / 1000,
     latencyMs: receipts.latencyMs(),
     pacedLatencyMs: latencySummary([]),
-    verified: { received: received - o.warmup, missing, duplicates, ...row.verified, ok: missing === 0 && duplicates === 0 },
+    verified: { received: received - o.warmup, missing, duplicates, ...row.verified?.(), ok: missing === 0 && duplicates === 0 },
     cpu: cpuUse(before, after),
     notes: row.notes,
   };
