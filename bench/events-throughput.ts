@@ -744,7 +744,7 @@ async function deleteRabbitNamespace(url: string, exchange: string, queue: strin
 }
 
 async function obliterateQueue(url: string, name: string): Promise<void> {
-  const queue = new Queue(name, { connection: { url }, prefix: KEY_PREFIX });
+  const queue = new Queue(name, { connection: { url }, prefix: KEY_PREFIX, skipMetasUpdate: true });
   try {
     await queue.obliterate({ force: true });
   } finally {

@@ -8,7 +8,8 @@ const queueOf = (namespace: string, module: string) => `${namespace}.${module}`;
 /** Removes the queues a test deployment made under `namespace`, jobs and all. */
 export async function deleteBullmqNamespace(url: string, namespace: string): Promise<void> {
   for (const module of app.modules) {
-    const queue = new Queue(queueOf(namespace, module.name), { connection: { url }, prefix: PREFIX });
+    // No metadata write of its own: it could land after the obliterate and leave the key behind.
+    const queue = new Queue(queueOf(namespace, module.name), { connection: { url }, prefix: PREFIX, skipMetasUpdate: true });
     try {
       await queue.obliterate({ force: true });
     } finally {
@@ -33,7 +34,7 @@ export class BullmqQueues {
   }
 
   static open(url: string, namespace: string, modules: readonly string[]): BullmqQueues {
-    return new BullmqQueues(new Map(modules.map((m) => [m, new Queue(queueOf(namespace, m), { connection: { url, maxRetriesPerRequest: 1 }, prefix: PREFIX })])));
+    return new BullmqQueues(new Map(modules.map((m) => [m, new Queue(queueOf(namespace, m), { connection: { url, maxRetriesPerRequest: 1 }, prefix: PREFIX, skipMetasUpdate: true })])));
   }
 
   async state(module: string): Promise<BullmqQueueState> {

@@ -17,7 +17,7 @@ const namespace = () => `conf_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 
 /** Removes every key of the namespace's queues. */
 async function obliterate(queueName: string): Promise<void> {
-  const queue = new Queue(queueName, { connection: { url }, prefix: KEY_PREFIX });
+  const queue = new Queue(queueName, { connection: { url }, prefix: KEY_PREFIX, skipMetasUpdate: true });
   try {
     await queue.obliterate({ force: true });
   } finally {
