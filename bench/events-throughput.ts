@@ -20,6 +20,9 @@
  * commit, broker ack, inbox and handler, and the backlog in front of each stage is
  * sampled. The report names the stage where events pile up.
  *
+ * With RABBITMQ_URL, (d) raw RabbitMQ and (e) Cleave over RabbitMQ; with REDIS_URL, (f) raw
+ * BullMQ and (g) Cleave over BullMQ, each pair in the same run (a table of its own).
+ *
  *   NATS_URL=nats://127.0.0.1:4222 DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
  *     tsx bench/events-throughput.ts
  *
@@ -38,6 +41,7 @@ import { connect, nanos } from '@nats-io/transport-node';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Generated } from 'kysely';
 import amqp from 'amqplib';
+import { Queue } from 'bullmq';
 import pg from 'pg';
 import { z } from 'zod';
 import { defineContract, defineModule, event } from '@cleavejs/core';
@@ -52,12 +56,16 @@ import type { EventTransport, InboxSink } from '../packages/cleave/src/events/ev
 import { LocalEventTransport } from '../packages/cleave/src/events/transports/local-transport.ts';
 import { NatsEventTransport } from '../packages/cleave/src/events/transports/nats-transport.ts';
 import { RabbitEventTransport } from '../packages/cleave/src/events/transports/rabbitmq-transport.ts';
+import { BullmqEventTransport } from '../packages/cleave/src/events/transports/bullmq-transport.ts';
+import { KEY_PREFIX } from '../packages/cleave/src/events/transports/bullmq-queues.ts';
 import { CallRouter } from '../packages/cleave/src/runtime/call-router.ts';
 import { ModuleRuntime } from '../packages/cleave/src/runtime/module-runtime.ts';
 import { createLogger } from '../packages/cleave/src/telemetry/logger.ts';
 import { newTraceContext } from '../packages/cleave/src/telemetry/trace-context.ts';
 import { disabledTracer } from '../packages/cleave/src/telemetry/tracer.ts';
-import { count, isMain, percentiles } from './lib/load.ts';
+import { count, isMain } from './lib/load.ts';
+import { rawBullmq } from './lib/raw-bullmq.ts';
+import { latencySummary, publishInBatches, Receipts } from './lib/raw-floor.ts';
 import { rawRabbitMq } from './lib/raw-rabbitmq.ts';
 import { environment, formatTable, writeJson } from './lib/measure.ts';
 import { cpuSnapshot, cpuUse, StageSet, timeStatements } from './lib/stage-profile.ts';
@@ -79,6 +87,8 @@ export interface EventsBenchOptions {
   readonly pacedRate: number;
   /** RabbitMQ: when set, a raw amqplib floor and Cleave over RabbitEventTransport are measured in the same run. */
   readonly rabbitmqUrl?: string | undefined;
+  /** Redis: when set, a raw BullMQ floor and Cleave over BullmqEventTransport are measured in the same run. */
+  readonly redisUrl?: string | undefined;
 }
 
 export const targets = {
@@ -210,10 +220,6 @@ function hop(from: Float64Array, to: Float64Array, start = 0, end = from.length)
   return latencySummary(ms);
 }
 
-function latencySummary(ms: readonly number[]) {
-  const p = percentiles(ms);
-  return { p50: p.p50, p99: p.p99, max: p.max, mean: p.mean };
-}
 
 /** Starts `fire(k)` for k < count at `rate` per second, on schedule (not after the previous one finished). */
 async function paced(count: number, rate: number, fire: (k: number) => Promise<unknown>): Promise<void> {
@@ -317,6 +323,13 @@ async function openDatabase(schema: string, kind: DbKind, url: string | undefine
 // ---------------------------------------------------------------------------------------
 // Instrumented transport: times the relay's publish and the consumer's accept
 
+/** The relay's publish, by transport kind (the rows of the stage table). */
+const PUBLISH_STAGE: Readonly<Record<string, string>> = {
+  nats: 'relay: transport.publish (JetStream, PubAcks awaited)',
+  local: 'relay: transport.publish (local: into the inbox)',
+  rabbitmq: 'relay: transport.publish (RabbitMQ, confirms awaited)',
+  bullmq: 'relay: transport.publish (BullMQ, job adds awaited)',
+};
 const CONSUMER_ACCEPT = 'consumer: accept batch (inbox tx, wake worker)';
 const CONSUMER_GAP = 'consumer: between batches (fetch: up to 256 events or 1 s)';
 
@@ -335,7 +348,7 @@ class ProfiledTransport implements EventTransport {
     const start = now();
     await this.inner.publish(publisher, events);
     const end = now();
-    this.stages.record(this.kind === 'nats' ? 'relay: transport.publish (JetStream, PubAcks awaited)' : 'relay: transport.publish (local: into the inbox)', end - start, events.length);
+    this.stages.record(PUBLISH_STAGE[this.kind] ?? `relay: transport.publish (${this.kind})`, end - start, events.length);
     this.trace.relay(events, end);
   }
 
@@ -438,56 +451,41 @@ async function rawJetStream(o: EventsBenchOptions): Promise<ScenarioResult> {
     const consumer = await js.consumers.get(streamName, 'raw');
     const timed = o.warmup + o.rawN;
     const total = timed + o.pacedCount;
-    const seen = new Uint8Array(o.rawN + o.pacedCount);
-    const latency = new Float64Array(o.rawN + o.pacedCount).fill(NaN);
-    let received = 0;
-    let duplicates = 0;
+    const receipts = new Receipts(o.rawN + o.pacedCount);
     let fetches = 0;
     let closing = false;
     const consuming = (async () => {
-      while (!closing && received < total) {
+      while (!closing && receipts.received < total) {
         const messages = await consumer.fetch({ max_messages: o.fetchBatch, expires: 1_000 });
         fetches++;
         for await (const m of messages) {
-          const p = m.json<Payload>();
-          if (p.i >= 0) {
-            if (seen[p.i]) duplicates++;
-            else latency[p.i] = now() - p.sentAt;
-            seen[p.i] = 1;
-          }
+          receipts.record(m.json<Payload>());
           m.ack();
-          received++;
-          if (received >= total) break;
+          if (receipts.received >= total) break;
         }
       }
     })();
-    const publishRange = async (from: number, to: number) => {
-      for (let b = from; b < to; b += o.rawBatch) {
-        const end = Math.min(to, b + o.rawBatch);
-        const acks = [];
-        for (let i = b; i < end; i++) {
-          acks.push(js.publish(subject, JSON.stringify(payloadFor(i, now())), { msgID: `${id}-${i}`, timeout: 5_000 }));
-        }
-        await Promise.all(acks);
-      }
+    const send = (b: number, end: number) => {
+      const acks = [];
+      for (let i = b; i < end; i++) acks.push(js.publish(subject, JSON.stringify(payloadFor(i, now())), { msgID: `${id}-${i}`, timeout: 5_000 }));
+      return Promise.all(acks);
     };
 
-    await publishRange(-o.warmup, 0);
-    await waitFor('raw warm-up', () => received, o.warmup, 5);
+    await publishInBatches(-o.warmup, 0, o.rawBatch, send);
+    await waitFor('raw warm-up', () => receipts.received, o.warmup, 5);
     const before = cpuSnapshot(DB_PREFIX);
     const t0 = now();
-    await publishRange(0, o.rawN);
+    await publishInBatches(0, o.rawN, o.rawBatch, send);
     const tPublished = now();
-    const tDone = await waitFor('raw consume', () => received, timed, 2);
+    const tDone = await waitFor('raw consume', () => receipts.received, timed, 2);
     const after = cpuSnapshot(DB_PREFIX);
 
     await paced(o.pacedCount, o.pacedRate, (k) => js.publish(subject, JSON.stringify(payloadFor(o.rawN + k, now())), { msgID: `${id}-${o.rawN + k}`, timeout: 5_000 }));
-    await waitFor('raw paced', () => received, total, 2);
+    await waitFor('raw paced', () => receipts.received, total, 2);
     closing = true;
     await consuming;
 
-    let missing = 0;
-    for (let i = 0; i < seen.length; i++) if (!seen[i]) missing++;
+    const { missing, duplicates, received } = receipts;
     const seconds = (tDone - t0) / 1000;
     return {
       id: 'raw-jetstream',
@@ -498,8 +496,8 @@ async function rawJetStream(o: EventsBenchOptions): Promise<ScenarioResult> {
       seconds,
       publishPerSec: o.rawN / ((tPublished - t0) / 1000),
       publishSeconds: (tPublished - t0) / 1000,
-      latencyMs: latencySummary(Array.from(latency.subarray(0, o.rawN)).filter((v) => !Number.isNaN(v))),
-      pacedLatencyMs: latencySummary(Array.from(latency.subarray(o.rawN)).filter((v) => !Number.isNaN(v))),
+      latencyMs: receipts.latencyMs(0, o.rawN),
+      pacedLatencyMs: receipts.latencyMs(o.rawN),
       verified: { received: received - o.warmup, paced: o.pacedCount, missing, duplicates, ok: missing === 0 && duplicates === 0, fetches },
       cpu: cpuUse(before, after),
       notes: [
@@ -517,7 +515,7 @@ async function rawJetStream(o: EventsBenchOptions): Promise<ScenarioResult> {
 // ---------------------------------------------------------------------------------------
 // (b) and (c): Cleave, outbox → transport → inbox → handler
 
-async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'local' | 'rabbitmq'): Promise<CleaveResult> {
+async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'local' | 'rabbitmq' | 'bullmq'): Promise<CleaveResult> {
   const dbKind: DbKind = o.databaseUrl ? 'postgres' : 'pglite';
   const n = o.cleaveN;
   const stages = new StageSet();
@@ -561,6 +559,11 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
       cleanup.push(() => deleteRabbitNamespace(o.rabbitmqUrl!, rabbit.topology.exchange, rabbit.topology.queueOf(SUBSCRIBER)));
       await rabbit.connect();
       inner = rabbit;
+    } else if (transportKind === 'bullmq') {
+      const bullmq = new BullmqEventTransport({ url: o.redisUrl!, app: namespace, subscribers: new Map([[EVENT_NAME, [SUBSCRIBER]]]), logger });
+      cleanup.push(() => obliterateQueue(o.redisUrl!, bullmq.queues.queueOf(SUBSCRIBER)));
+      await bullmq.connect();
+      inner = bullmq;
     } else {
       inner = new LocalEventTransport();
     }
@@ -701,6 +704,7 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
         nats: `(b) Cleave outbox → NATS → inbox, exactly-once (${dbLabel})`,
         local: `(c) Cleave outbox → local → inbox, exactly-once (${dbLabel})`,
         rabbitmq: `(e) Cleave outbox → RabbitMQ → inbox, exactly-once (${dbLabel})`,
+        bullmq: `(g) Cleave outbox → BullMQ → inbox, exactly-once (${dbLabel})`,
       }[transportKind],
       database: dbKind,
       publishers: o.publishers,
@@ -739,6 +743,15 @@ async function deleteRabbitNamespace(url: string, exchange: string, queue: strin
   await connection.close();
 }
 
+async function obliterateQueue(url: string, name: string): Promise<void> {
+  const queue = new Queue(name, { connection: { url }, prefix: KEY_PREFIX, skipMetasUpdate: true });
+  try {
+    await queue.obliterate({ force: true });
+  } finally {
+    await queue.close();
+  }
+}
+
 async function deleteStream(url: string, stream: string): Promise<void> {
   const nc = await connect({ servers: url });
   try {
@@ -764,6 +777,8 @@ const STAGE_ORDER: readonly (readonly [string, string])[] = [
   ['publisher db: select unpublished', '  '],
   ['relay: transport.publish (JetStream, PubAcks awaited)', '  '],
   ['relay: transport.publish (local: into the inbox)', '  '],
+  ['relay: transport.publish (RabbitMQ, confirms awaited)', '  '],
+  ['relay: transport.publish (BullMQ, job adds awaited)', '  '],
   ['publisher db: update published_at', '  '],
   ['relay: empty pass', ''],
   [CONSUMER_ACCEPT, ''],
@@ -913,17 +928,28 @@ export async function eventsThroughput(o: EventsBenchOptions) {
   const local = await cleavePipeline(o, 'local');
   for (const r of [raw, nats, local]) assert.ok(r.verified.ok, `${r.id}: verification failed: ${JSON.stringify(r.verified)}`);
   const result = report(raw, nats, local, o);
+  // Every other broker against its own raw client, in the same run.
+  const payload = (i: number) => JSON.stringify(payloadFor(i, now()));
+  const pairs: { readonly kind: string; readonly raw: ScenarioResult; readonly cleave: CleaveResult }[] = [];
   if (o.rabbitmqUrl) {
-    const rawRabbit = await rawRabbitMq({ url: o.rabbitmqUrl, n: o.rawN, warmup: o.warmup, batch: o.rawBatch, prefetch: o.fetchBatch, payload: (i) => JSON.stringify(payloadFor(i, now())) });
-    const rabbit = await cleavePipeline(o, 'rabbitmq');
-    for (const r of [rawRabbit, rabbit]) assert.ok(r.verified.ok, `${r.id}: verification failed: ${JSON.stringify(r.verified)}`);
-    const rows = [raw, nats, rawRabbit, rabbit];
-    const ratio = rabbit.eventsPerSec / rawRabbit.eventsPerSec;
+    const rawRabbit = await rawRabbitMq({ url: o.rabbitmqUrl, n: o.rawN, warmup: o.warmup, batch: o.rawBatch, prefetch: o.fetchBatch, payload });
+    pairs.push({ kind: 'rabbitmq', raw: rawRabbit, cleave: await cleavePipeline(o, 'rabbitmq') });
+  }
+  if (o.redisUrl) {
+    const rawRedis = await rawBullmq({ url: o.redisUrl, n: o.rawN, warmup: o.warmup, batch: o.rawBatch, payload });
+    pairs.push({ kind: 'bullmq', raw: rawRedis, cleave: await cleavePipeline(o, 'bullmq') });
+  }
+  if (pairs.length > 0) {
+    for (const { raw: r, cleave: c } of pairs) for (const s of [r, c]) assert.ok(s.verified.ok, `${s.id}: verification failed: ${JSON.stringify(s.verified)}`);
+    const rows = [raw, nats, ...pairs.flatMap((p) => [p.raw, p.cleave])];
+    const letter = (s: ScenarioResult) => /^\((\w)\)/.exec(s.label)?.[1] ?? '?';
+    const ratios = pairs.map((p) => `(${letter(p.cleave)})/(${letter(p.raw)}) throughput: ${(p.cleave.eventsPerSec / p.raw.eventsPerSec).toFixed(3)}`);
     result.text += `\n\nper broker, each against its raw client in this run:\n${formatTable(
-      ['scenario', 'N', 'events/s', 'publish/s', 'p50 ms', 'p99 ms', 'verified'],
-      rows.map((s) => [s.label, count(s.n), count(s.eventsPerSec), count(s.publishPerSec), ms(s.latencyMs.p50), ms(s.latencyMs.p99), s.verified.ok ? 'ok' : 'FAILED']),
-    )}\n(e)/(d) throughput: ${ratio.toFixed(3)}   (b)/(a): ${(nats.eventsPerSec / raw.eventsPerSec).toFixed(3)}\n${[...rawRabbit.notes].join('\n')}\n\n${stageTable(rabbit)}`;
-    Object.assign(result.json, { rabbitmq: { rows: [rawRabbit, rabbit], ratios: { cleaveRabbitVsRaw: ratio } } });
+      ['scenario', 'N', 'events/s', 'publish/s', 'p50 ms', 'p99 ms', `p50 @${o.pacedRate}/s`, `p99 @${o.pacedRate}/s`, 'verified'],
+      rows.map((s) => [s.label, count(s.n), count(s.eventsPerSec), count(s.publishPerSec), ms(s.latencyMs.p50), ms(s.latencyMs.p99), ms(s.pacedLatencyMs.p50), ms(s.pacedLatencyMs.p99), s.verified.ok ? 'ok' : 'FAILED']),
+    )}\n${[...ratios, `(b)/(a): ${(nats.eventsPerSec / raw.eventsPerSec).toFixed(3)}`].join('   ')}\n${pairs.flatMap((p) => p.raw.notes).join('\n')}` +
+      pairs.map((p) => `\n\n${p.cleave.label}\n${stageTable(p.cleave)}\n  → bottleneck: ${p.cleave.bottleneck}`).join('');
+    for (const p of pairs) Object.assign(result.json, { [p.kind]: { rows: [p.raw, p.cleave], ratios: { cleaveVsRaw: p.cleave.eventsPerSec / p.raw.eventsPerSec } } });
   }
   return result;
 }
@@ -946,6 +972,7 @@ export async function run(): Promise<void> {
     pacedCount: 300,
     pacedRate: 100,
     rabbitmqUrl: process.env.RABBITMQ_URL || undefined,
+    redisUrl: process.env.REDIS_URL || undefined,
   };
   const loadBefore = loadavg();
   const { text, json } = await eventsThroughput(options);

@@ -13,7 +13,7 @@ import type { SplitTarget } from './support/split-target.ts';
 import { waitFor } from './support/wait-for.ts';
 
 /**
- * A broker outage (NATS, RabbitMQ) while the app publishes, in the split topology on
+ * A broker outage (NATS, RabbitMQ, Redis under BullMQ) while the app publishes, in the split topology on
  * PostgreSQL: the test runs its own broker server (the shared one serves others), stops it with SIGTERM in the
  * middle of a rename load, keeps renaming and signing up during the outage (both must
  * succeed: the outbox holds the events), then restarts it on the same port and store.

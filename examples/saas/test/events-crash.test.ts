@@ -15,7 +15,7 @@ import { isReady, waitFor } from './support/wait-for.ts';
 
 /**
  * The crash test of the event pipeline, in the split topology with a broker (NATS
- * JetStream, or RabbitMQ quorum queues) and a PostgreSQL database per module: while clients rename users (1,000 renames) and sign up
+ * JetStream, RabbitMQ quorum queues, or BullMQ queues on Redis) and a PostgreSQL database per module: while clients rename users (1,000 renames) and sign up
  * new ones, the publisher (users) and the subscribers (posts, notifications) are killed
  * with SIGKILL at random moments and restarted by the supervisor. Afterwards:
  *  - every post shows its author's latest successfully-set name (user.updated.v1, in order);

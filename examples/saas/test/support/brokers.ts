@@ -1,12 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BullmqQueues } from './bullmq.ts';
 import { NatsConsumers } from './event-audit.ts';
 import type { ModuleDatabases } from './event-audit.ts';
 import { freePort } from './free-port.ts';
 import { findOnPath, NatsServerProcess } from './nats-server.ts';
 import { RabbitQueues } from './rabbitmq.ts';
 import { findRabbitServer, RabbitServerProcess } from './rabbitmq-server.ts';
+import { RedisServerProcess } from './redis-server.ts';
 
 /** What the event tests ask of a broker: whether anything still waits in it, and what it holds. */
 export interface BrokerProbe {
@@ -57,6 +59,7 @@ async function own<T extends { stop(): Promise<void>; start(): Promise<void>; re
 
 const natsBin = findOnPath('nats-server');
 const rabbitBin = findRabbitServer();
+const redisBin = findOnPath('redis-server');
 
 export const brokers: readonly Broker[] = [
   {
@@ -74,5 +77,13 @@ export const brokers: readonly Broker[] = [
     probe: (url, namespace) => RabbitQueues.open(url, namespace, ['posts', 'notifications']),
     serverBin: rabbitBin,
     ownServer: () => own(async (dir) => new RabbitServerProcess(rabbitBin as string, await freePort(), await freePort(), dir)),
+  },
+  {
+    name: 'BullMQ',
+    url: process.env.REDIS_URL,
+    env: (url, namespace) => ({ REDIS_URL: url, CLEAVE_EVENTS: 'bullmq', CLEAVE_EVENTS_NAMESPACE: namespace }),
+    probe: async (url, namespace) => BullmqQueues.open(url, namespace, ['posts', 'notifications']),
+    serverBin: redisBin,
+    ownServer: () => own(async (dir) => new RedisServerProcess(redisBin as string, await freePort(), dir)),
   },
 ];

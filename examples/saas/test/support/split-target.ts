@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Topology } from '@cleavejs/core';
 import { split } from '../../topologies/split.ts';
 import { freePort } from './free-port.ts';
+import { deleteBullmqNamespace } from './bullmq.ts';
 import { deleteNatsNamespace, natsNamespace } from './nats.ts';
 import { deleteRabbitNamespace } from './rabbitmq.ts';
 import { createTestDatabase } from './postgres.ts';
@@ -72,6 +73,7 @@ export async function startSplit(options: TargetOptions & { readonly topology?: 
     await Promise.all(databases.map((d) => d.drop()));
     if (env.NATS_URL && env.CLEAVE_EVENTS !== 'http') await deleteNatsNamespace(env.NATS_URL, env.CLEAVE_EVENTS_NAMESPACE as string);
     if (env.RABBITMQ_URL && env.CLEAVE_EVENTS === 'rabbitmq') await deleteRabbitNamespace(env.RABBITMQ_URL, env.CLEAVE_EVENTS_NAMESPACE as string);
+    if (env.REDIS_URL && env.CLEAVE_EVENTS === 'bullmq') await deleteBullmqNamespace(env.REDIS_URL, env.CLEAVE_EVENTS_NAMESPACE as string);
     await rm(dataDir, { recursive: true, force: true });
   };
   try {

@@ -16,7 +16,7 @@ export interface HostedEventModule {
 }
 
 export interface EventRuntime {
-  /** The transport's kind: local, http, nats or rabbitmq. */
+  /** The transport's kind: local, http, nats, rabbitmq or bullmq. */
   readonly transport: string;
   readonly relays: ReadonlyMap<string, OutboxRelay>;
   readonly workers: ReadonlyMap<string, InboxWorker>;

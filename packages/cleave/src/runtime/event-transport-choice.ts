@@ -21,7 +21,7 @@ export interface EventTransportContext {
 }
 
 /**
- * `CLEAVE_EVENTS` when set (`rabbitmq` needs `RABBITMQ_URL`); otherwise NATS when `NATS_URL` is set, the in-process
+ * `CLEAVE_EVENTS` when set (`rabbitmq` needs `RABBITMQ_URL`, `bullmq` needs `REDIS_URL`); otherwise NATS when `NATS_URL` is set, the in-process
  * transport in a one-service topology, and HTTP push between services without a broker.
  */
 export async function chooseEventTransport(context: EventTransportContext): Promise<EventTransport> {
@@ -49,6 +49,16 @@ export async function chooseEventTransport(context: EventTransportContext): Prom
     const rabbit = new RabbitEventTransport({ url: settings.rabbitmqUrl, app: settings.eventsNamespace ?? context.app.name, subscribers: subscribersByEvent(context.app), logger: context.logger });
     await rabbit.connect();
     return rabbit;
+  }
+  if (kind === 'bullmq') {
+    if (!settings.redisUrl) throw configErrors.EVENT_TRANSPORT_UNSUITABLE('CLEAVE_EVENTS=bullmq needs REDIS_URL');
+    const { BullmqEventTransport } = await import('../events/transports/bullmq-transport.ts');
+    const bullmq = new BullmqEventTransport({ url: settings.redisUrl, app: settings.eventsNamespace ?? context.app.name, subscribers: subscribersByEvent(context.app), logger: context.logger });
+    await bullmq.connect().catch(async (err: unknown) => {
+      await bullmq.close();
+      throw err;
+    });
+    return bullmq;
   }
   if (!settings.natsUrl) throw configErrors.EVENT_TRANSPORT_UNSUITABLE('CLEAVE_EVENTS=nats needs NATS_URL');
   const publishers = new Map(context.app.modules.flatMap((m) => Object.keys(m.contract.$events).map((name) => [name, m.name] as const)));

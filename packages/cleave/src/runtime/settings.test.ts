@@ -40,7 +40,8 @@ describe('settingsFromEnv', () => {
     expect(s.eventTransport).toBe('rabbitmq');
     expect(s.rabbitmqUrl).toBe('amqp://guest:guest@127.0.0.1:5672');
     expect(settingsFromEnv({}).rabbitmqUrl).toBeUndefined();
-    expect(() => settingsFromEnv({ CLEAVE_EVENTS: 'kafka' })).toThrow('CLEAVE_EVENTS must be local, http, nats or rabbitmq (got "kafka")');
+    expect(settingsFromEnv({ CLEAVE_EVENTS: 'bullmq', REDIS_URL: 'redis://127.0.0.1:6379' })).toMatchObject({ eventTransport: 'bullmq', redisUrl: 'redis://127.0.0.1:6379' });
+    expect(() => settingsFromEnv({ CLEAVE_EVENTS: 'kafka' })).toThrow('CLEAVE_EVENTS must be local, http, nats, rabbitmq or bullmq (got "kafka")');
   });
 
   it('resolves a relative CLEAVE_DATA_DIR against the working directory', () => {

@@ -35,14 +35,14 @@ export interface ServiceSettings {
   readonly logFormat: 'pretty' | 'json';
   /** A private JWK (JSON) for this service's service tokens; generated into dataDir/keys when absent. */
   readonly serviceKey: string | undefined;
-  /** Event transport: `local`, `http`, `nats` or `rabbitmq`; default nats with NATS_URL, else local (one service) or http. */
-  readonly eventTransport: 'local' | 'http' | 'nats' | 'rabbitmq' | undefined;
+  /** Event transport: `local`, `http`, `nats`, `rabbitmq` or `bullmq`; default nats with NATS_URL, else local (one service) or http. */
+  readonly eventTransport: 'local' | 'http' | 'nats' | 'rabbitmq' | 'bullmq' | undefined;
   readonly natsUrl: string | undefined;
   /** RabbitMQ for `CLEAVE_EVENTS=rabbitmq`, e.g. amqp://guest:guest@127.0.0.1:5672. */
   readonly rabbitmqUrl: string | undefined;
   /** Prefix of the broker's stream and consumers; default the app name. Tests use a fresh one. */
   readonly eventsNamespace: string | undefined;
-  /** Redis for rate-limit counters shared by gateway replicas; memory when absent. */
+  /** Redis for rate-limit counters shared by gateway replicas (memory when absent), and for `CLEAVE_EVENTS=bullmq`. */
   readonly redisUrl: string | undefined;
   /** The environment, for per-service addresses (`CLEAVE_SERVICE_<NAME>_URL`). */
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -110,8 +110,8 @@ function parseEmbedded(raw: string | undefined): ServiceSettings['embedded'] {
 
 function parseTransport(raw: string | undefined): ServiceSettings['eventTransport'] {
   if (raw === undefined || raw === '') return undefined;
-  if (raw === 'local' || raw === 'http' || raw === 'nats' || raw === 'rabbitmq') return raw;
-  throw configErrors.SETTING_INVALID(`CLEAVE_EVENTS must be local, http, nats or rabbitmq (got "${raw}")`);
+  if (raw === 'local' || raw === 'http' || raw === 'nats' || raw === 'rabbitmq' || raw === 'bullmq') return raw;
+  throw configErrors.SETTING_INVALID(`CLEAVE_EVENTS must be local, http, nats, rabbitmq or bullmq (got "${raw}")`);
 }
 
 function optionalInt(env: NodeJS.ProcessEnv, name: string): number | undefined {

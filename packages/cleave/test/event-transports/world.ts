@@ -139,11 +139,12 @@ export async function brokerDeployment(world: World, publisher: EventTransport, 
 
 /** How a transport is set up; what the shared cases run against. */
 export interface TransportDriver {
-  readonly kind: 'local' | 'http' | 'nats' | 'rabbitmq';
+  readonly kind: 'local' | 'http' | 'nats' | 'rabbitmq' | 'bullmq';
   /**
    * Where events published while `sub` is down wait: in the outbox because the whole
    * process is down (local), in the outbox because pushes fail (http), or in the broker's
-   * stream or queue: read from the position `sub` stored (nats), or unacked (rabbitmq).
+   * stream or queue: read from the position `sub` stored (nats), or unacked (rabbitmq) or not
+   * yet completed (bullmq).
    */
   readonly whileSubscriberDown: 'publisher-down-too' | 'held-in-outbox' | 'stored-by-broker';
   start(world: World): Promise<Deployment>;
