@@ -9,7 +9,10 @@ export default defineConfig({
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'examples/*/modules/**/*.test.ts'],
     // PGlite instances take ~1-2 s to create; end-to-end files start whole services.
     testTimeout: 30_000,
-    hookTimeout: 120_000,
+    // Longer than startSplit's own wait for readiness (CLEAVE_TEST_BOOT_TIMEOUT_MS, 120 s):
+    // that wait must run out first, so it stops the supervisor it started. A hook timed out
+    // first leaves the split topology running, owned by nobody, loading the machine.
+    hookTimeout: 180_000,
     // Two cores: files in parallel would fight over them and over PostgreSQL.
     fileParallelism: false,
     reporters: ['default', './scripts/summary-reporter.ts'],
