@@ -6,7 +6,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/.data/**', 'coverage/**', '**/dist/**'] },
+  { ignores: ['**/node_modules/**', '**/.data/**', 'coverage/**', '**/dist/**', '**/.next/**', '**/next-env.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

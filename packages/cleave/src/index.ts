@@ -45,6 +45,8 @@ export { settingsFromEnv } from './runtime/settings.ts';
 export type { ServiceSettings } from './runtime/settings.ts';
 export { startService } from './runtime/start-service.ts';
 export type { RunningService, StartServiceOptions } from './runtime/start-service.ts';
+export { fetchHandler } from './runtime/fetch-handler.ts';
+export type { FetchHandler, FetchHandlerOptions } from './runtime/fetch-handler.ts';
 export { defineSaga } from './saga/define-saga.ts';
 export type { AnySaga, SagaDefinition, SagaSpec, SagaStep, SagaStepContext } from './saga/define-saga.ts';
 export type { EventContext, ModuleTransaction, Subscription } from './events/subscription.ts';

@@ -54,7 +54,8 @@ export function checklist(config: CleaveConfig, architecture: ArchitectureReport
     ],
   };
   const located = architecture.modules;
-  const coverageFile = join(projectDir, readiness.coverageFile ?? 'coverage/coverage-summary.json');
+  // turbopackIgnore: a path of the checked project, not a file a bundle should carry.
+  const coverageFile = join(/* turbopackIgnore: true */ projectDir, readiness.coverageFile ?? 'coverage/coverage-summary.json');
   const coverage = coverageByModule(coverageFile, located);
   const worstFanOut = Math.max(0, ...Object.values(graph.fanOut));
   const technical: ChecklistGroup = {

@@ -9,7 +9,7 @@ import { traceLogFields } from '../telemetry/log-fields.ts';
 import { parseTraceparent } from '../telemetry/trace-context.ts';
 import type { EventTables } from './event-tables.ts';
 import type { Subscription } from './subscription.ts';
-import { IDLE_POLL_MS, WakeableLoop } from '../util/wakeable-loop.ts';
+import { IDLE_POLL_MAX_MS, IDLE_POLL_MS, WakeableLoop } from '../util/wakeable-loop.ts';
 import type { PassResult } from '../util/wakeable-loop.ts';
 
 type InboxRow = Selectable<EventTables['inbox']>;
@@ -43,7 +43,7 @@ export class InboxWorker extends WakeableLoop {
     subscriptions: readonly Subscription[],
     private readonly options: InboxWorkerOptions = {},
   ) {
-    super(options.idleMs ?? IDLE_POLL_MS, (err) => runtime.logger.warn({ err }, 'inbox worker: a pass failed; will retry'));
+    super(options.idleMs ?? IDLE_POLL_MS, (err) => runtime.logger.warn({ err }, 'inbox worker: a pass failed; will retry'), options.idleMs ?? IDLE_POLL_MAX_MS);
     this.#db = runtime.db as Kysely<EventTables>;
     this.#subscriptions = new Map(subscriptions.map((s) => [s.event.name, s]));
   }

@@ -3,7 +3,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { EventEnvelope } from './event-envelope.ts';
 import type { EventTables } from './event-tables.ts';
 import type { EventTransport } from './event-transport.ts';
-import { IDLE_POLL_MS, WakeableLoop } from '../util/wakeable-loop.ts';
+import { IDLE_POLL_MAX_MS, IDLE_POLL_MS, WakeableLoop } from '../util/wakeable-loop.ts';
 import type { PassResult } from '../util/wakeable-loop.ts';
 
 export interface OutboxRelayOptions {
@@ -25,7 +25,7 @@ export class OutboxRelay extends WakeableLoop {
     logger: Logger,
     private readonly options: OutboxRelayOptions = {},
   ) {
-    super(options.idleMs ?? IDLE_POLL_MS, (err) => logger.warn({ err, module }, 'outbox relay: publishing failed; will retry'));
+    super(options.idleMs ?? IDLE_POLL_MS, (err) => logger.warn({ err, module }, 'outbox relay: publishing failed; will retry'), options.idleMs ?? IDLE_POLL_MAX_MS);
   }
 
   protected async pass(): Promise<PassResult> {

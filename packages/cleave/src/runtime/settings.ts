@@ -58,7 +58,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
     environment: env.NODE_ENV === 'production' ? 'production' : 'development',
     port: optionalInt(env, 'PORT'),
     host: env.HOST ?? '127.0.0.1',
-    dataDir: resolve(env.CLEAVE_DATA_DIR ?? '.data'),
+    // A path chosen at run time: a bundler (Next.js's Turbopack) must not trace the whole project for it.
+    dataDir: resolve(/* turbopackIgnore: true */ env.CLEAVE_DATA_DIR ?? '.data'),
     embedded: parseEmbedded(env.CLEAVE_EMBEDDED),
     databaseUrl: env.DATABASE_URL || undefined,
     moduleDatabaseUrls,

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { CleaveError } from '../errors/cleave-error.ts';
 import { errors } from '../errors/framework-errors.ts';
-import { IDLE_POLL_MS, WakeableLoop } from '../util/wakeable-loop.ts';
+import { IDLE_POLL_MAX_MS, IDLE_POLL_MS, WakeableLoop } from '../util/wakeable-loop.ts';
 import type { PassResult } from '../util/wakeable-loop.ts';
 import type { AnyOperation } from '../module/contract.ts';
 import type { ModuleHost } from '../module/module-host.ts';
@@ -44,7 +44,7 @@ export class SagaRunner extends WakeableLoop {
     sagas: readonly AnySaga[],
     private readonly options: SagaRunnerOptions = {},
   ) {
-    super(options.idleMs ?? IDLE_POLL_MS, (err) => runtime.logger.warn({ err }, 'saga runner: a pass failed; will retry'));
+    super(options.idleMs ?? IDLE_POLL_MS, (err) => runtime.logger.warn({ err }, 'saga runner: a pass failed; will retry'), options.idleMs ?? IDLE_POLL_MAX_MS);
     this.#db = runtime.db as Kysely<SagaTables>;
     this.#sagas = new Map(sagas.map((s) => [s.name, s]));
   }
