@@ -42,8 +42,12 @@ export interface HostedModule {
   readonly db: Kysely<unknown>;
 }
 
-/** The admin of the modules this process hosts, on their databases. */
-export function localModuleAdmin(service: string, hosted: ReadonlyMap<string, HostedModule>): ModuleAdmin {
+/**
+ * The admin of the modules this process hosts, on their databases. `replayed` is told
+ * which module got dead letters back, so its inbox worker runs them now rather than at
+ * its next (backed-off) safety-net poll.
+ */
+export function localModuleAdmin(service: string, hosted: ReadonlyMap<string, HostedModule>, replayed: (module: string) => void = () => {}): ModuleAdmin {
   const events = (m: HostedModule) => m.db as unknown as Kysely<EventTables>;
   const sagas = (m: HostedModule) => m.db as unknown as Kysely<SagaTables>;
   return {
@@ -68,7 +72,10 @@ export function localModuleAdmin(service: string, hosted: ReadonlyMap<string, Ho
     },
     async replay(module, eventIds) {
       const m = hosted.get(module);
-      return m === undefined ? 0 : replayDeadLetters(events(m), eventIds);
+      if (m === undefined) return 0;
+      const count = await replayDeadLetters(events(m), eventIds);
+      if (count > 0) replayed(module);
+      return count;
     },
     async sagas(status) {
       const lists = await Promise.all([...hosted.values()].map((m) => listSagas(m.name, sagas(m), status)));

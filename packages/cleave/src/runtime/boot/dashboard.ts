@@ -11,6 +11,7 @@ import type { ModuleAdmin } from '../../dashboard/module-admin.ts';
 import { mountDashboardPages } from '../../dashboard/pages.ts';
 import { remoteModuleAdmin } from '../../dashboard/remote-module-admin.ts';
 import { mountSagasApi } from '../../dashboard/sagas-api.ts';
+import type { EventRuntime } from '../../events/event-runtime.ts';
 import type { ModuleRuntime } from '../module-runtime.ts';
 import { serviceUrl } from '../service-directory.ts';
 import type { RemoteCalls } from './remote-calls.ts';
@@ -29,11 +30,11 @@ export interface ServiceDashboard {
  * modules, from the hosting service over the internal listener for the others (with a
  * service token). Opens nothing: every read happens when a page asks.
  */
-export function wireDashboard(boot: ServiceBoot, modules: ReadonlyMap<string, ModuleRuntime>, remote: RemoteCalls | undefined): ServiceDashboard {
+export function wireDashboard(boot: ServiceBoot, modules: ReadonlyMap<string, ModuleRuntime>, remote: RemoteCalls | undefined, events: EventRuntime): ServiceDashboard {
   const { topology, name, settings } = boot;
   const services = Object.entries(topology.services);
   const gatewayService = services.find(([, spec]) => spec.roles?.includes('gateway'))?.[0] ?? name;
-  const local = localModuleAdmin(name, modules);
+  const local = localModuleAdmin(name, modules, (module) => events.workers.get(module)?.wake());
   return {
     mountPages(gateway) {
       const parts = new Map<string, ModuleAdmin>([[name, local]]);
