@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { eventStats, listDeadLetters, replayDeadLetters } from '../../events/dead-letters.ts';
+import { IDLE_POLL_MAX_MS } from '../../util/wakeable-loop.ts';
 import { loadConfig } from '../load-config.ts';
 import { withModuleDatabases } from '../open-app-databases.ts';
 
@@ -34,7 +35,8 @@ export function registerEvents(program: Command): void {
         const counts = await Promise.all(dbs.map(({ db }) => replayDeadLetters(db, options.all ? 'all' : ids)));
         return counts.reduce((a, b) => a + b, 0);
       });
-      console.log(`${replayed} dead letter(s) sent back to their handlers`);
+      // Written from outside the service: its idle inbox worker finds them at its next poll.
+      console.log(`${replayed} dead letter(s) sent back to their handlers (a running service picks them up within ${IDLE_POLL_MAX_MS / 1000} s)`);
       if (!options.all && replayed < ids.length) process.exitCode = 1;
     });
 
