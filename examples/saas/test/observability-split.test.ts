@@ -106,7 +106,12 @@ describe('tracing across the split topology: OTLP collector and cleave trace', (
     const renamed = await c.request('/api/v1/users/me', { method: 'PATCH', token: s.accessToken, body: { name: 'Renamed Twice' } });
     expect(renamed.status).toBe(200);
     const traceId = renamed.headers.get('x-trace-id')!;
-    await waitFor('the posts subscriber span in the collector', () => collected(traceId).some((x) => x.service === 'posts' && x.kind === 'consumer'), 30_000);
+    // Each service exports on its own schedule: wait for the consumer span and for its parent.
+    await waitFor('the posts subscriber span and its parent in the collector', () => {
+      const spans = collected(traceId);
+      const consumer = spans.find((x) => x.service === 'posts' && x.kind === 'consumer');
+      return consumer !== undefined && spans.some((x) => x.spanId === consumer.parentSpanId);
+    }, 30_000);
     const spans = collected(traceId);
     const consumer = one(spans, 'posts', 'process user.updated.v1', 'consumer');
     const handler = spans.find((x) => x.spanId === consumer.parentSpanId)!;

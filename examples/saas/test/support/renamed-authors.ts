@@ -3,6 +3,7 @@ import { ApiClient } from './client.ts';
 import type { Session } from './client.ts';
 import { explainOutOfOrder } from './event-audit.ts';
 import type { ModuleDatabases, PipelineState } from './event-audit.ts';
+import { waitFor } from './wait-for.ts';
 
 /** A user of the event crash tests: renamed by the load, with posts that must follow the name. */
 export interface RenamedAuthor {
@@ -72,6 +73,7 @@ export async function welcomeEmails(dbs: ModuleDatabases, emails: ReadonlySet<st
   readonly addressesTwice: string[];
   readonly notOncePerEvent: string[];
 }> {
+  await welcomeJobsDone(dbs);
   const sent = await dbs.rows<{ to_address: string; count: string }>('notifications', 'select to_address, count(*) as count from notifications.sent_emails group by 1');
   const sentTo = new Map(sent.map((r) => [r.to_address, Number(r.count)]));
   const [created] = await dbs.rows<{ n: string }>('users', `select count(*) as n from users.outbox where name = 'user.created.v1'`);
@@ -84,8 +86,21 @@ export async function welcomeEmails(dbs: ModuleDatabases, emails: ReadonlySet<st
   };
 }
 
+/**
+ * Welcome emails are a job of notifications (run by the worker service in split): the
+ * inbox having drained says the jobs were enqueued, not that they ran. Waits until none
+ * is pending or running.
+ */
+export async function welcomeJobsDone(dbs: ModuleDatabases): Promise<void> {
+  await waitFor('the welcome-email jobs to have run', async () => {
+    const [open] = await dbs.rows<{ n: string }>('notifications', `select count(*) as n from notifications.jobs where name = 'sendWelcomeEmail' and status in ('pending', 'running')`);
+    return Number(open?.n) === 0;
+  }, 60_000, 200);
+}
+
 /** Exactly one recorded welcome email per user.created.v1 event (the subscriber's effect, once). */
 export async function welcomeEmailsNotOnce(dbs: ModuleDatabases): Promise<string[]> {
+  await welcomeJobsDone(dbs);
   const created = await dbs.rows<{ id: string }>('users', `select id from users.outbox where name = 'user.created.v1'`);
   const causes = await dbs.rows<{ caused_by: string; n: string }>('notifications', 'select caused_by, count(*) as n from notifications.sent_emails group by 1');
   const byCause = new Map(causes.map((r) => [r.caused_by, Number(r.n)]));

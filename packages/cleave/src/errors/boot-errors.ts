@@ -29,6 +29,7 @@ export const configErrors = defineErrors('cleave.config', {
   TOPOLOGY_MODULE_TWICE: { status: 500, title: 'A topology hosts a module in two places' },
   TOPOLOGY_MODULE_UNPLACED: { status: 500, title: 'A topology hosts a module nowhere' },
   TOPOLOGY_NO_GATEWAY: { status: 500, title: 'No service of a topology has the gateway role' },
+  SERVICE_NOT_GATEWAY: { status: 500, title: 'A fetch handler was given a service without the gateway role' },
   SERVICE_NOT_CHOSEN: { status: 500, title: 'A topology of several services needs the service this process runs' },
   SERVICE_URL_MISSING: { status: 500, title: 'A service has neither a port in the topology nor a CLEAVE_SERVICE_<NAME>_URL' },
   SETTING_INVALID: { status: 500, title: 'An environment setting has a value it cannot take' },

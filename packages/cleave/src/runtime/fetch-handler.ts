@@ -4,6 +4,7 @@ import type { ServiceSettings } from './settings.ts';
 import { startService } from './start-service.ts';
 import type { RunningService } from './start-service.ts';
 import type { Topology } from './topology.ts';
+import { configErrors } from '../errors/boot-errors.ts';
 
 export interface FetchHandlerOptions {
   readonly app: AppDefinition;
@@ -70,7 +71,7 @@ export function fetchHandler(options: FetchHandlerOptions): FetchHandler {
   };
   const handle = async (req: Request): Promise<Response> => {
     const service = await ready();
-    if (service.gateway === undefined) throw new Error(`service "${service.name}" has no gateway role: it serves no public requests`);
+    if (service.gateway === undefined) throw configErrors.SERVICE_NOT_GATEWAY(`service "${service.name}" has no gateway role: it serves no public requests`);
     return service.fetch(req);
   };
   const stop = async (): Promise<void> => {
