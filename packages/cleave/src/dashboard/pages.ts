@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Env, Hono } from 'hono';
 import { errors } from '../errors/framework-errors.ts';
 
@@ -9,7 +11,10 @@ export const DASHBOARD_PATH = '/_cleave';
  * `assets/dashboard/` (listed in `files`). This file sits at the same depth in `src/`
  * and `dist/`, so the same relative URL finds them from sources and from the build.
  */
-const ASSETS_DIR = new URL('../../assets/dashboard/', import.meta.url);
+// A path, not `new URL('…', import.meta.url)`: a bundler (Next.js bundles a workspace-linked
+// framework) takes that pattern for an asset to carry, and fails on a folder; turbopackIgnore:
+// the files are read at run time.
+const ASSETS_DIR = join(dirname(fileURLToPath(import.meta.url)), /* turbopackIgnore: true */ '../../assets/dashboard');
 
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -43,7 +48,7 @@ export function mountDashboardPages<E extends Env>(app: Hono<E>): void {
   const file = (name: string) => {
     let content = cache.get(name);
     if (content === undefined) {
-      content = readFile(new URL(name, ASSETS_DIR));
+      content = readFile(join(/* turbopackIgnore: true */ ASSETS_DIR, name));
       cache.set(name, content);
       content.catch(() => cache.delete(name));
     }
