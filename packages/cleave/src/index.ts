@@ -52,7 +52,7 @@ export type { AnySaga, SagaDefinition, SagaSpec, SagaStep, SagaStepContext } fro
 export type { EventContext, ModuleTransaction, Subscription } from './events/subscription.ts';
 export type { EnqueueFn, EnqueueOptions, EnqueueableJob, PublishFn, StartSagaFn, StartableSaga } from './module/module-transaction.ts';
 export { defineJob } from './jobs/define-job.ts';
-export type { AnyJob, JobContext, JobDefinition, JobOptions, JobSpec } from './jobs/define-job.ts';
+export type { AnyJob, JobContext, JobDefinition, JobOptions, JobSpec, RateLimit as JobRateLimit } from './jobs/define-job.ts';
 export { defineSchedule } from './jobs/define-schedule.ts';
 export type { AnySchedule, ScheduleDefinition, ScheduleSpec, ScheduleTick } from './jobs/define-schedule.ts';
 export type { JobStatus } from './jobs/job-tables.ts';

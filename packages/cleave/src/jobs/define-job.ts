@@ -27,10 +27,22 @@ export interface JobOptions {
   readonly queue?: string;
   /** How many jobs of the queue one worker process runs at once. Default 5. */
   readonly concurrency?: number;
+  /**
+   * At most `max` runs of the queue start per `perMs` window, across every worker of the
+   * module (a third-party API's quota, say). Jobs over the limit wait, they do not fail.
+   * Jobs sharing a queue must agree on it. Default: no limit.
+   */
+  readonly rateLimit?: RateLimit;
 }
 
-export interface JobDefinition<S extends z.ZodType = z.ZodType, DB = unknown> extends Required<Omit<JobOptions, 'queue'>> {
+export interface RateLimit {
+  readonly max: number;
+  readonly perMs: number;
+}
+
+export interface JobDefinition<S extends z.ZodType = z.ZodType, DB = unknown> extends Required<Omit<JobOptions, 'queue' | 'rateLimit'>> {
   readonly kind: 'job';
+  readonly rateLimit: RateLimit | undefined;
   readonly name: string;
   readonly payload: S;
   readonly queue: string;
@@ -73,11 +85,18 @@ export function defineJob<S extends z.ZodType, DB = unknown>(name: string, spec:
     timeoutMs: spec.timeoutMs ?? 30_000,
     queue: spec.queue ?? name,
     concurrency: spec.concurrency ?? 5,
+    rateLimit: spec.rateLimit,
   };
   for (const option of ['maxAttempts', 'backoffMs', 'maxBackoffMs', 'timeoutMs', 'concurrency'] as const) {
     const value = job[option];
     if (!Number.isInteger(value) || value < (option === 'backoffMs' ? 0 : 1)) {
       throw configErrors.JOB_OPTION_INVALID(`job "${name}": ${option} must be a positive integer (got ${String(value)})`);
+    }
+  }
+  if (job.rateLimit !== undefined) {
+    for (const option of ['max', 'perMs'] as const) {
+      const value = job.rateLimit[option];
+      if (!Number.isInteger(value) || value < 1) throw configErrors.JOB_OPTION_INVALID(`job "${name}": rateLimit.${option} must be a positive integer (got ${String(value)})`);
     }
   }
   return Object.freeze(job);
