@@ -67,7 +67,7 @@ export const defaultOptions: GatewayOptions = {
   seconds: Number(process.env.BENCH_GW_SECONDS ?? 15),
   warmupSeconds: 2,
   connections: Number(process.env.BENCH_GW_CONNECTIONS ?? 20),
-  users: Number(process.env.BENCH_GW_USERS ?? 48),
+  users: Number(process.env.BENCH_GW_USERS ?? 96),
   ipsPerUser: 8,
   tracing: process.env.BENCH_GW_TRACING !== 'off',
   rounds: Number(process.env.BENCH_GW_ROUNDS ?? 5),

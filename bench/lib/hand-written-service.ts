@@ -41,6 +41,7 @@ interface PostRow {
   author_name: string;
   created_at: Date;
   updated_at: Date;
+  published_at: Date | null;
   image: string | null;
 }
 
@@ -48,10 +49,10 @@ function database(): { post(id: string): Promise<object | undefined>; user(id: s
   const pool = new pg.Pool({ connectionString: process.env.HAND_DATABASE_URL, max: 10 });
   return {
     async post(id) {
-      const { rows } = await pool.query<PostRow>('select id, title, body, author_id, author_name, created_at, updated_at, image from posts.posts where id = $1', [id]);
+      const { rows } = await pool.query<PostRow>('select id, title, body, author_id, author_name, created_at, updated_at, published_at, image from posts.posts where id = $1', [id]);
       const r = rows[0];
       if (!r) return undefined;
-      return { id: r.id, title: r.title, body: r.body, authorId: r.author_id, authorName: r.author_name, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(), image: r.image === null ? null : (JSON.parse(r.image) as unknown) };
+      return { id: r.id, title: r.title, body: r.body, authorId: r.author_id, authorName: r.author_name, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(), publishedAt: r.published_at === null ? null : r.published_at.toISOString(), image: r.image === null ? null : (JSON.parse(r.image) as unknown) };
     },
     async user(id) {
       const { rows } = await pool.query<{ id: string; name: string }>('select id, name from users.users where id = $1', [id]);
