@@ -130,43 +130,54 @@ export class SagaRunner extends WakeableLoop {
       .returningAll()
       .executeTakeFirst();
     if (!claimed) return;
+    let ended = false;
     try {
-      await this.#advance(claimed);
+      ended = await this.#advance(claimed);
     } catch (err) {
       if (!(err instanceof LostLease)) throw err;
       this.runtime.logger.warn({ sagaId: row.id }, 'saga runner: lost the lease on a saga; another runner has it');
     } finally {
-      await this.#db.updateTable('sagas').set({ locked_until: null, lease: null }).where('id', '=', row.id).where('lease', '=', token).execute();
+      // An ended saga gave its lease up in the transaction that ended it.
+      if (!ended) await this.#db.updateTable('sagas').set({ locked_until: null, lease: null }).where('id', '=', row.id).where('lease', '=', token).execute();
     }
   }
 
-  async #advance(initial: SagaRow): Promise<void> {
+  /** Moves the saga as far as it can go now; true when it ended (completed or failed, lease given up). */
+  async #advance(initial: SagaRow): Promise<boolean> {
     const saga = this.#sagas.get(initial.name);
     if (saga === undefined) {
       this.runtime.logger.error({ sagaId: initial.id, saga: initial.name }, 'no saga definition with this name; leaving it for a human');
       await this.#update(initial, { status: 'stuck', error: `unknown saga "${initial.name}"` });
-      return;
+      return false;
     }
+    // Read once per lease, then kept up to date here: only this runner writes the saga's
+    // steps while it holds the lease (a runner that lost it fails its next #update).
+    const results = await this.#results(initial.id);
     let row = initial;
     while (row.status === 'running' || row.status === 'compensating') {
-      const next = row.status === 'running' ? await this.#forward(saga, row) : await this.#backward(saga, row);
-      if (next === undefined) return;
+      const next = row.status === 'running' ? await this.#forward(saga, row, results) : await this.#backward(saga, row, results);
+      if (next === 'ended') return true;
+      if (next === undefined) return false;
       row = next;
     }
+    return false;
   }
 
-  /** Runs the step at the cursor; returns the updated row, or undefined when the saga waits or ended. */
-  async #forward(saga: AnySaga, row: SagaRow): Promise<SagaRow | undefined> {
+  /** Runs the step at the cursor; returns the updated row, undefined when the saga waits, 'ended' when it ended. */
+  async #forward(saga: AnySaga, row: SagaRow, results: Record<string, unknown>): Promise<SagaRow | 'ended' | undefined> {
     const position = row.cursor;
     const step = saga.steps[position];
     if (step === undefined) {
-      await this.#finish(saga, row, 'completed');
-      return undefined;
+      await this.#finish(saga, row, 'completed', results);
+      return 'ended';
     }
-    const results = await this.#results(row.id);
     try {
-      const result = await step.action(this.#stepContext(row, step, results, false));
-      return this.#update(row, { cursor: position + 1, attempts: 0, error: null }, { position, status: 'done', attempts: row.attempts + 1, result: JSON.stringify(result ?? null), error: null });
+      const result = await step.action(this.#stepContext(row, step, { ...results }, false));
+      const stored = JSON.stringify(result ?? null);
+      const updated = await this.#update(row, { cursor: position + 1, attempts: 0, error: null }, { position, status: 'done', attempts: row.attempts + 1, result: stored, error: null });
+      // As a later read would return it: the JSON round trip of what was stored.
+      results[step.name] = JSON.parse(stored);
+      return updated;
     } catch (err) {
       if (err instanceof LostLease) throw err;
       const message = describe(err);
@@ -201,19 +212,18 @@ export class SagaRunner extends WakeableLoop {
     }
   }
 
-  async #backward(saga: AnySaga, row: SagaRow): Promise<SagaRow | undefined> {
+  async #backward(saga: AnySaga, row: SagaRow, results: Record<string, unknown>): Promise<SagaRow | 'ended' | undefined> {
     const position = row.cursor;
     const step = saga.steps[position];
     if (step === undefined) {
-      await this.#finish(saga, row, 'failed');
-      return undefined;
+      await this.#finish(saga, row, 'failed', results);
+      return 'ended';
     }
     if (step.compensate === undefined) {
       return this.#update(row, { cursor: position - 1, attempts: 0 }, { position, status: 'compensated', attempts: 0, error: null });
     }
-    const results = await this.#results(row.id);
     try {
-      await step.compensate(this.#stepContext(row, step, results, true));
+      await step.compensate(this.#stepContext(row, step, { ...results }, true));
       return this.#update(row, { cursor: position - 1, attempts: 0 }, { position, status: 'compensated', attempts: row.attempts + 1, error: null });
     } catch (err) {
       if (err instanceof LostLease) throw err;
@@ -273,34 +283,51 @@ export class SagaRunner extends WakeableLoop {
     saga: Partial<Pick<SagaRow, 'status' | 'cursor' | 'attempts' | 'unreachable_attempts' | 'next_attempt_at' | 'error'>>,
     step?: { position: number; status: Selectable<SagaTables['saga_steps']>['status']; attempts: number; error: string | null; result?: string },
   ): Promise<SagaRow> {
-    return this.#db.transaction().execute(async (trx) => {
-      const updated = await trx
+    const now = new Date();
+    const sagaUpdate = (db: Kysely<SagaTables>) =>
+      db
         .updateTable('sagas')
         // A fresh count of attempts (next step, or compensating) starts both counts afresh.
-        .set({ ...(saga.attempts === 0 ? { unreachable_attempts: 0 } : {}), ...saga, updated_at: new Date(), locked_until: this.#leaseUntil(this.#sagas.get(row.name)) })
+        .set({ ...(saga.attempts === 0 ? { unreachable_attempts: 0 } : {}), ...saga, updated_at: now, locked_until: this.#leaseUntil(this.#sagas.get(row.name)) })
         .where('id', '=', row.id)
         .where('lease', '=', row.lease)
         .where('status', '=', row.status)
         .where('cursor', '=', row.cursor)
-        .returningAll()
-        .executeTakeFirst();
-      if (!updated) throw new LostLease();
-      if (step) {
-        const { position, result, ...stepChanges } = step;
-        await trx.updateTable('saga_steps').set({ ...stepChanges, ...(result === undefined ? {} : { result }), updated_at: new Date() }).where('saga_id', '=', row.id).where('position', '=', position).execute();
-      }
-      return updated;
-    });
+        .returningAll();
+    let updated: SagaRow | undefined;
+    if (step === undefined) {
+      updated = await sagaUpdate(this.#db).executeTakeFirst();
+    } else {
+      // One statement, so one round trip and atomic without a transaction: the step's row
+      // changes only if the saga's did (this runner still owned it as it last saw it).
+      const { position, result, ...stepChanges } = step;
+      updated = await this.#db
+        .with('saga', (db) => sagaUpdate(db as unknown as Kysely<SagaTables>))
+        .with('step', (db) =>
+          db
+            .updateTable('saga_steps')
+            .set({ ...stepChanges, ...(result === undefined ? {} : { result }), updated_at: now })
+            .where('saga_id', '=', row.id)
+            .where('position', '=', position)
+            .where((eb) => eb.exists(eb.selectFrom('saga').select('saga.id')))
+            .returning('saga_steps.saga_id'),
+        )
+        .selectFrom('saga')
+        .selectAll()
+        .executeTakeFirst() as SagaRow | undefined;
+    }
+    if (!updated) throw new LostLease();
+    return updated;
   }
 
-  async #finish(saga: AnySaga, row: SagaRow, status: 'completed' | 'failed'): Promise<void> {
+  async #finish(saga: AnySaga, row: SagaRow, status: 'completed' | 'failed', results: Record<string, unknown>): Promise<void> {
     const effects = noEffects();
-    const results = status === 'completed' ? await this.#results(row.id) : {};
     await this.#db.transaction().execute(async (trx) => {
       // Claimed first, conditionally: a runner that lost the saga must not run the hooks.
+      // The lease goes with it: nothing is left to do.
       const owned = await trx
         .updateTable('sagas')
-        .set({ status, updated_at: new Date() })
+        .set({ status, updated_at: new Date(), locked_until: null, lease: null })
         .where('id', '=', row.id)
         .where('lease', '=', row.lease)
         .where('status', '=', row.status)
@@ -308,7 +335,7 @@ export class SagaRunner extends WakeableLoop {
         .executeTakeFirst();
       if (Number(owned.numUpdatedRows) === 0) throw new LostLease();
       const tx = this.runtime.scope(trx as unknown as Transaction<unknown>, newTraceContext(), effects);
-      if (status === 'completed') await saga.onCompleted?.(row.input, results, tx);
+      if (status === 'completed') await saga.onCompleted?.(row.input, { ...results }, tx);
       else await saga.onFailed?.(row.input, row.error ?? 'failed', tx);
     });
     this.runtime.afterCommit(effects);
