@@ -184,6 +184,21 @@ export async function callOverhead(options: MeasureOptions) {
         },
       },
       {
+        // What any call that keeps the split's error semantics costs at least: the callee
+        // gets a context of its own, and a bug in it (not a CleaveError) reaches the caller as
+        // an INTERNAL error, as over HTTP — one more promise and microtask per call.
+        id: 'floor-mapped',
+        label: 'plain async fn + a context object + .then mapping errors (the floor of a trusted call)',
+        batch: async (n) => {
+          const mapError = (err: unknown): never => {
+            throw err instanceof Error && err.name === 'CleaveError' ? err : new Error('internal', { cause: err });
+          };
+          const withContext = async (input: Item, ctx: RequestContext) => (ctx.deadline > 0 ? input : payload);
+          const call = (input: Item, ctx: RequestContext) => withContext(input, { ...ctx }).then(undefined, mapError);
+          for (let i = 0; i < n; i++) await call(payload, entry);
+        },
+      },
+      {
         id: 'runtime-handle',
         label: 'b runtime.handle directly (no ctx.call)',
         batch: async (n) => {
@@ -199,7 +214,7 @@ export async function callOverhead(options: MeasureOptions) {
   }
 }
 
-const diagnostics = new Set(['zod-parse', 'plain-zod', 'runtime-handle']);
+const diagnostics = new Set(['zod-parse', 'plain-zod', 'floor-mapped', 'runtime-handle']);
 
 function report(scenarios: readonly Scenario[], results: Map<string, Stats>, options: MeasureOptions) {
   const median = (id: string) => results.get(id)!.median;
@@ -239,6 +254,8 @@ function report(scenarios: readonly Scenario[], results: Map<string, Stats>, opt
     '(fastest-validator, input only, enabled in the "params validated" row); it never validates output.',
     `Cleave (tracing off) / Moleculer params validated: ${ratio(cleaveVsMoleculerValidated)} (information, not a target).`,
     'Indented rows are diagnostics of the Cleave call path, not targets.',
+    `Floors in this run: a validated call cannot beat "plain async fn + Zod in/out" (${ratio(median('plain-zod') / median('plain'))} of plain), a trusted call that maps errors as over HTTP`,
+    `cannot beat "the floor of a trusted call" (${ratio(median('floor-mapped') / median('plain'))}). Cleave validated / its floor: ${ratio(median('cleave') / median('plain-zod'))}; trusted / its floor: ${ratio(median('cleave-trusted') / median('floor-mapped'))}.`,
   ];
   const json = {
     benchmark: 'call-overhead',
