@@ -8,8 +8,12 @@ export interface ReceivedMail {
   readonly raw: string;
 }
 
-/** A real SMTP server (the smtp-server package) on loopback that keeps what it receives. */
-export async function startSmtpSink(): Promise<{ url: string; received: ReceivedMail[]; stop(): Promise<void> }> {
+/**
+ * A real SMTP server (the smtp-server package) on loopback that keeps what it receives.
+ * On `port` when given: an outage test points the app at a port first and starts the
+ * server there later.
+ */
+export async function startSmtpSink(port?: number): Promise<{ url: string; received: ReceivedMail[]; stop(): Promise<void> }> {
   const received: ReceivedMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -19,7 +23,9 @@ export async function startSmtpSink(): Promise<{ url: string; received: Received
       let raw = '';
       stream.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
       stream.on('end', () => {
-        const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'mi').exec(raw)?.[1]?.trim() ?? '';
+        // A long header (a digest's Message-ID names the address) is folded over lines: unfold it.
+        const head = raw.split(/\r?\n\r?\n/, 1)[0]!.replace(/\r?\n[ \t]+/g, ' ');
+        const header = (name: string) => new RegExp(`^${name}:[ \t]*(.*)$`, 'mi').exec(head)?.[1]?.trim() ?? '';
         received.push({ to: session.envelope.rcptTo.map((r) => r.address), subject: header('Subject'), messageId: header('Message-ID'), raw });
         callback();
       });
@@ -29,7 +35,14 @@ export async function startSmtpSink(): Promise<{ url: string; received: Received
   // resets its connection; smtp-server reports that as an 'error' event, which unheard would
   // crash the test process. The sink only counts what arrived whole.
   server.on('error', () => {});
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { url: `smtp://127.0.0.1:${port}`, received, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  const at = port ?? (await freePort());
+  await new Promise<void>((resolve, reject) => {
+    // A port reserved earlier may have been taken meanwhile: fail with the reason, not a hang.
+    server.once('error', reject);
+    server.listen(at, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return { url: `smtp://127.0.0.1:${at}`, received, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }

@@ -28,7 +28,8 @@ export interface SplitTarget extends Target {
 
 /**
  * The split topology as an operator runs it: `cleave start --topology split`, a
- * supervisor with one OS process per service, each with its own database (a schema per module on the
+ * supervisor with one OS process per service (or any other topology: `monolith` is one
+ * process, its `services` empty), each with its own database (a schema per module on the
  * embedded PostgreSQL server the supervisor owns, or a fresh PostgreSQL database per module).
  */
 export async function startSplit(options: TargetOptions & { readonly topology?: Topology } = {}): Promise<SplitTarget> {
@@ -45,7 +46,10 @@ export async function startSplit(options: TargetOptions & { readonly topology?: 
     ...options.env,
   };
   delete env.DATABASE_URL;
-  for (const name of Object.keys(topology.services)) {
+  // A one-service topology (the monolith) runs in the `cleave start` process itself, with
+  // no supervisor and no internal listener: only its public port to wait for.
+  const supervised = Object.keys(topology.services).length > 1;
+  for (const name of supervised ? Object.keys(topology.services) : []) {
     services[name] = `http://127.0.0.1:${await freePort()}`;
     env[`CLEAVE_SERVICE_${name.toUpperCase()}_URL`] = services[name];
   }
@@ -93,7 +97,7 @@ export async function startSplit(options: TargetOptions & { readonly topology?: 
     throw err;
   }
   return {
-    name: options.postgresUrl ? 'split on PostgreSQL' : 'split on embedded PostgreSQL',
+    name: `${topology.name} on ${options.postgresUrl ? 'PostgreSQL' : 'embedded PostgreSQL'}`,
     baseUrl,
     dataDir,
     services,
