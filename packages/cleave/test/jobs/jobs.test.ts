@@ -16,6 +16,8 @@ import { createTestDatabase } from '../../src/testing/test-database.ts';
 import { waitFor } from '../event-transports/wait-for.ts';
 import { z } from 'zod';
 import { defineJob } from '../../src/jobs/define-job.ts';
+import { defineSchedule } from '../../src/jobs/define-schedule.ts';
+import { enqueueRunNow } from '../../src/jobs/schedule-ticks.ts';
 import { insertJob } from '../../src/jobs/enqueue.ts';
 import { JobWorker } from '../../src/jobs/job-worker.ts';
 import type { PassResult } from '../../src/util/wakeable-loop.ts';
@@ -163,6 +165,39 @@ describe.skipIf(!serverUrl)('jobs on PostgreSQL', () => {
     const statuses = await db().selectFrom('jobs').select(['id', 'status']).where('id', 'in', [first, second]).execute();
     expect(Object.fromEntries(statuses.map((r) => [r.id, r.status]))).toEqual({ [first]: 'done', [second]: 'pending' });
   });
+
+  it('"run now" enqueues a schedule\'s job for this instant, keyed apart from its cron ticks, and leaves last_tick alone', async () => {
+    // A schedule that will not tick during the test, run by a worker of its own.
+    const newYear = defineSchedule<Tables>('newYear', { cron: '0 0 1 1 *', handler: async ({ tick }, ctx) => { await ctx.db.insertInto('ticks').values({ tick, replica: 'run now' }).execute(); } });
+    const worker = new JobWorker(work(), [], [newYear]);
+    worker.start();
+    try {
+      const lastTick = async () => (await db().selectFrom('job_schedules').select('last_tick').where('name', '=', 'newYear').executeTakeFirst())?.last_tick;
+      // Its first pass records the latest past tick without running it.
+      const recorded = await waitFor(lastTick, 'the schedule seen by its worker');
+      expect(new Date(recorded).toISOString()).toBe(newYear.previousTick(new Date())?.toISOString());
+      const first = await enqueueRunNow(db(), newYear);
+      worker.wake();
+      await waitFor(async () => (await jobOf(first.id))?.status === 'done', 'the run-now job to be done');
+      expect(await jobOf(first.id)).toMatchObject({ unique_key: `manual:${first.tick}`, payload: { tick: first.tick } });
+      expect(await db().selectFrom('ticks').select('tick').where('replica', '=', 'run now').execute()).toEqual([{ tick: first.tick }]);
+      expect(new Date((await lastTick()) as Date).toISOString()).toBe(new Date(recorded).toISOString());
+      const second = await enqueueRunNow(db(), newYear, new Date(Date.parse(first.tick) + 1));
+      expect(second.id).not.toBe(first.id);
+    } finally {
+      await worker.stop();
+    }
+
+    // The CLI does the same for a schedule of the app; a running replica picks it up by its poll.
+    const cleave = (...args: string[]) => run(process.execPath, [join(root, 'packages/cleave/bin/cleave.mjs'), '--config', join(import.meta.dirname, 'jobs-app.ts'), ...args], { cwd: root, env: { ...process.env, ...env() } });
+    const { stdout } = await cleave('jobs', 'run', 'everySecond');
+    expect(stdout).toMatch(/^work\.everySecond enqueued for \S+ as job \S+ \(a running worker picks it up within 16 s\)/);
+    const [, runTick, runId] = /enqueued for (\S+) as job (\S+) /.exec(stdout) as RegExpExecArray;
+    await waitFor(async () => (await jobOf(runId as string))?.status === 'done', 'the CLI run to be done', 30_000);
+    expect((await jobOf(runId as string))?.unique_key).toBe(`manual:${runTick}`);
+    expect(await db().selectFrom('ticks').select('tick').where('tick', '=', runTick as string).execute()).toHaveLength(1);
+    await expect(cleave('jobs', 'run', 'noSuchSchedule')).rejects.toMatchObject({ stderr: expect.stringContaining('no schedule "noSuchSchedule"') });
+  }, 120_000); // two CLI processes, each loading the config with tsx
 
   it('runs each schedule tick exactly once across two replicas', async () => {
     const since = new Date().toISOString();
