@@ -73,6 +73,32 @@ async function browseCommonPages(browser: Browser, baseUrl: string, name: string
   return problems;
 }
 
+/**
+ * The jobs page: the reference app's queues (each with the service running it) and the
+ * dailyDigest schedule; Run now enqueues a tick job that then shows up, run, in the recent jobs.
+ */
+async function browseJobsPage(page: Page, baseUrl: string, name: string, runsIn: { notifications: string; posts: string }): Promise<void> {
+  await page.goto(`${baseUrl}/_cleave/jobs`);
+  const queue = (q: string) => page.locator('#queues tbody tr', { hasText: q }).first();
+  await queue('sendWelcomeEmail').waitFor();
+  expect(await queue('sendWelcomeEmail').innerText()).toMatch(new RegExp(`^notifications\t${runsIn.notifications}\tsendWelcomeEmail\tsendWelcomeEmail\t`));
+  expect(await queue('sendDigest').innerText()).toMatch(new RegExp(`^notifications\t${runsIn.notifications}\tsendDigest\t`));
+  expect(await queue('publishPost').innerText()).toMatch(new RegExp(`^posts\t${runsIn.posts}\tpublishPost\t`));
+  const schedule = page.locator('#schedules tbody tr', { hasText: 'dailyDigest' });
+  expect(await schedule.innerText()).toMatch(/^notifications\tdailyDigest\t0 8 \* \* \*\tUTC\t/);
+  await shot(page, `${name}-jobs`);
+  await schedule.locator('button.run-now').click();
+  await expect.poll(() => page.locator('#jobs-status').textContent()).toMatch(/^notifications\.dailyDigest enqueued for \S+ as job \S+\.$/);
+  const [, tick, jobId] = /enqueued for (\S+) as job (\S+)\.$/.exec((await page.locator('#jobs-status').textContent()) ?? '') as RegExpExecArray;
+  // The tick job, keyed apart from the cron ticks, run by the module's worker (woken by the page).
+  await expect.poll(async () => {
+    await page.click('#refresh');
+    const row = page.locator('#recent-jobs tbody tr', { hasText: jobId as string });
+    return (await row.count()) > 0 ? row.innerText() : '';
+  }, { timeout: 30_000, interval: 500 }).toMatch(new RegExp(`^${jobId}\tnotifications\tdailyDigest\tdone\t1/5\tmanual:${tick}\t`));
+  await shot(page, `${name}-jobs-run-now`);
+}
+
 describe.skipIf(!chromiumPath || !postgresUrl)('dashboard in Chromium (needs CHROMIUM_PATH, DATABASE_URL)', () => {
   let browser: Browser;
   beforeAll(async () => {
@@ -93,7 +119,7 @@ describe.skipIf(!chromiumPath || !postgresUrl)('dashboard in Chromium (needs CHR
       await target?.stop();
     });
 
-    it('every page shows the live system, and a dead letter replayed from the page reaches its handler', async () => {
+    it('every page shows the live system; a dead letter replayed and a dead job retried from the page reach their handlers', async () => {
       const seen = await traffic(target.baseUrl);
       // A dead letter in posts (hosted by the posts service): a rename of this user that failed every attempt.
       const eventId = randomUUID();
@@ -141,6 +167,23 @@ describe.skipIf(!chromiumPath || !postgresUrl)('dashboard in Chromium (needs CHR
       expect(await page.locator('#compensations').innerText()).toContain('reserveInventory: undone');
       await shot(page, 'split-saga');
 
+      // Jobs: notifications' run on the worker service, posts' on posts; Run now asks the worker.
+      await browseJobsPage(page, target.baseUrl, 'split', { notifications: 'worker', posts: 'posts' });
+      // A dead job (a digest for nobody: its retry finishes at once), sent back from the page.
+      const deadJob = randomUUID();
+      await dbs.rows('notifications', `insert into notifications.jobs (id, name, queue, payload, status, attempts, max_attempts, run_at, created_at, finished_at, last_error)
+        values ($1, 'sendDigest', 'sendDigest', $2, 'dead', 8, 8, now(), now(), now(), 'smtp refused (the test made this one)')`,
+      [deadJob, JSON.stringify({ userId: 'nobody', day: '2026-12-02', posts: [] })]);
+      await page.click('#refresh');
+      const failing = page.locator('#job-failures tbody tr', { hasText: deadJob });
+      await failing.waitFor();
+      expect(await failing.innerText()).toMatch(new RegExp(`^${deadJob}\tnotifications\tsendDigest\tdead\t8/8\tsmtp refused \\(the test made this one\\)`));
+      await failing.locator('button.retry').click();
+      await expect.poll(() => page.locator('#jobs-status').textContent()).toBe(`Job ${deadJob} sent back to notifications's worker.`);
+      await waitFor('the retried job to be done', async () => (await dbs.rows<{ status: string }>('notifications', 'select status from notifications.jobs where id = $1', [deadJob]))[0]?.status === 'done', 15_000);
+      await page.click('#refresh');
+      await page.locator('#job-failures', { hasText: deadJob }).waitFor({ state: 'detached' });
+
       // The checklist, as `cleave check` answers it.
       await page.click('nav a[data-page=checklist]');
       await page.locator('#verdict').waitFor();
@@ -149,7 +192,7 @@ describe.skipIf(!chromiumPath || !postgresUrl)('dashboard in Chromium (needs CHR
       await shot(page, 'split-checklist');
       await page.close();
       expect(problems).toEqual([]);
-    }, 80_000);
+    }, 120_000);
   });
 
   describe('monolith: one process', () => {
@@ -159,7 +202,7 @@ describe.skipIf(!chromiumPath || !postgresUrl)('dashboard in Chromium (needs CHR
     }, bootTimeout);
     afterAll(() => target?.stop());
 
-    it('the map, traces and events pages show the same system in one process', async () => {
+    it('the map, traces, events and jobs pages show the same system in one process', async () => {
       const seen = await traffic(target.baseUrl);
       await waitFor('the trace in the store', async () => (await fetch(`${target.baseUrl}/_cleave/api/traces/${seen.traceId}`)).status === 200, 10_000);
       const problems = await browseCommonPages(browser, target.baseUrl, 'monolith', {
@@ -175,8 +218,9 @@ describe.skipIf(!chromiumPath || !postgresUrl)('dashboard in Chromium (needs CHR
       await page.locator('#subscriptions tbody tr', { hasText: 'user.created.v1' }).first().waitFor();
       expect(await page.locator('#subscriptions tbody tr', { hasText: 'user.created.v1' }).first().innerText()).toMatch(/^notifications\tapp\tuser\.created\.v1/);
       await shot(page, 'monolith-events');
+      await browseJobsPage(page, target.baseUrl, 'monolith', { notifications: 'app', posts: 'app' });
       await page.close();
       expect([...problems, ...more]).toEqual([]);
-    }, 60_000);
+    }, 90_000);
   });
 });

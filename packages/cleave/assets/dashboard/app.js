@@ -4,6 +4,7 @@ import { ApiError, setToken } from './api.js';
 import { h } from './dom.js';
 import { checklistPage } from './checklist-page.js';
 import { eventsPage } from './events-page.js';
+import { jobsPage } from './jobs-page.js';
 import { mapPage } from './map-page.js';
 import { sagaPage, sagasPage } from './sagas-page.js';
 import { tracePage, tracesPage } from './traces-page.js';
@@ -15,6 +16,7 @@ const routes = [
   [/^\/traces$/, 'traces', () => tracesPage(navigate)],
   [/^\/traces\/([^/]+)$/, 'traces', (id) => tracePage(decodeURIComponent(id))],
   [/^\/events$/, 'events', () => eventsPage(render)],
+  [/^\/jobs$/, 'jobs', () => jobsPage(render)],
   [/^\/sagas$/, 'sagas', () => sagasPage(navigate)],
   [/^\/sagas\/([^/]+)$/, 'sagas', (id) => sagaPage(decodeURIComponent(id))],
   [/^\/checklist$/, 'checklist', () => checklistPage()],

@@ -45,3 +45,27 @@ export function unreachableNote(unreachable) {
   if (unreachable.length === 0) return null;
   return h('p', { class: 'error', role: 'alert' }, unreachable.map((u) => `Service ${u.service} (${u.modules.join(', ')}) did not answer: ${u.error}`).join('\n'));
 }
+
+/**
+ * A button for a change (replay, retry, run now): disabled while `action` runs and after
+ * it succeeded, so one click does it once; `action` returns what `status` then says. A
+ * failure is said there too and the button can be pressed again.
+ */
+export function actionButton(label, attrs, status, action) {
+  const button = h('button', { type: 'button', ...attrs }, label);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      status.textContent = await action();
+    } catch (err) {
+      status.textContent = `${label} failed: ${err.message}`;
+      button.disabled = false;
+    }
+  });
+  return button;
+}
+
+/** Redraws the page in a second (the worker has had a moment), unless the reader has moved on. */
+export function redrawSoon(page, rerender) {
+  setTimeout(() => location.pathname.endsWith(page) && rerender(), 1_000);
+}

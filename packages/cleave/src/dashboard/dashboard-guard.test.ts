@@ -9,6 +9,7 @@ import { federateAdmins } from './admin-federation.ts';
 import { adminAccessFromEnv, adminGuard } from './admin-guard.ts';
 import { mountChecklistApi } from './checklist-api.ts';
 import { mountEventsApi } from './events-api.ts';
+import { mountJobsApi } from './jobs-api.ts';
 import { INTERNAL_ADMIN_PATH, mountInternalAdmin } from './internal-admin-api.ts';
 import { mountMapApi } from './map-api.ts';
 import type { ModuleAdmin } from './module-admin.ts';
@@ -26,6 +27,10 @@ function recordingAdmin(): ModuleAdmin & { calls: string[] } {
     replay: async (module, ids) => (calls.push(`replay ${module} ${ids.join(',')}`), ids.length),
     sagas: async () => (calls.push('sagas'), []),
     saga: async () => (calls.push('saga'), undefined),
+    jobModules: ['posts'],
+    jobs: async () => (calls.push('jobs'), []),
+    retryJob: async (module, id) => (calls.push(`retry ${module} ${id}`), id === 'j1'),
+    runSchedule: async (module, schedule) => (calls.push(`run ${module} ${schedule}`), schedule === 'digest' ? { id: 'j2', tick: '2026-12-02T08:00:00.000Z' } : undefined),
   };
 }
 
@@ -43,12 +48,16 @@ function gateway(env: Record<string, string>, admin: ModuleAdmin) {
   mountMapApi(app, new SpanStore('gateway'), { posts: 'posts' }, 'gateway', guard);
   mountEventsApi(app, federation, guard);
   mountSagasApi(app, federation, guard);
+  mountJobsApi(app, federation, guard);
   mountChecklistApi(app, async () => ({ groups: [], verdict: { decision: 'stay-monolith', words: 'stay' } }), guard);
   return app;
 }
 
-const reads = ['/_cleave/api/traces', '/_cleave/api/map', '/_cleave/api/events', '/_cleave/api/sagas', '/_cleave/api/checklist'];
-const replay = { method: 'POST', body: JSON.stringify({ module: 'posts', eventIds: ['e1'] }), headers: { 'content-type': 'application/json' } };
+const reads = ['/_cleave/api/traces', '/_cleave/api/map', '/_cleave/api/events', '/_cleave/api/sagas', '/_cleave/api/jobs', '/_cleave/api/checklist'];
+const post = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+const replay = post({ module: 'posts', eventIds: ['e1'] });
+const retry = post({ module: 'posts', id: 'j1' });
+const runNow = post({ module: 'posts', schedule: 'digest' });
 
 describe('dashboard APIs behind the admin guard', () => {
   const production = { CLEAVE_ENV: 'production', CLEAVE_ADMIN_TOKEN: 'the-admin-token' };
@@ -64,6 +73,8 @@ describe('dashboard APIs behind the admin guard', () => {
     }
     expect((await app.request('/_cleave/api/events/replay', replay)).status).toBe(401);
     expect((await app.request('/_cleave/api/events/replay', { ...replay, headers: { ...replay.headers, authorization: 'Bearer wrong-token-xxx' } })).status).toBe(401);
+    expect((await app.request('/_cleave/api/jobs/retry', retry)).status).toBe(401);
+    expect((await app.request('/_cleave/api/jobs/run', { ...runNow, headers: { ...runNow.headers, authorization: 'Bearer wrong-token-xxx' } })).status).toBe(401);
     expect(admin.calls).toEqual([]);
   });
 
@@ -74,7 +85,9 @@ describe('dashboard APIs behind the admin guard', () => {
     for (const path of reads) expect((await app.request(path, { headers: { authorization } })).status, path).toBe(200);
     const res = await app.request('/_cleave/api/events/replay', { ...replay, headers: { ...replay.headers, authorization } });
     expect(await res.json()).toEqual({ replayed: 1 });
-    expect(admin.calls).toEqual(['events', 'sagas', 'replay posts e1']);
+    expect(await (await app.request('/_cleave/api/jobs/retry', { ...retry, headers: { ...retry.headers, authorization } })).json()).toEqual({ retried: 'j1' });
+    expect(await (await app.request('/_cleave/api/jobs/run', { ...runNow, headers: { ...runNow.headers, authorization } })).json()).toEqual({ run: { id: 'j2', tick: '2026-12-02T08:00:00.000Z' } });
+    expect(admin.calls).toEqual(['events', 'sagas', 'jobs', 'replay posts e1', 'retry posts j1', 'run posts digest']);
     const shell = await app.request('/_cleave/events');
     expect(shell.status).toBe(200);
     expect(shell.headers.get('content-security-policy')).toContain("script-src 'self'");
@@ -93,6 +106,17 @@ describe('dashboard APIs behind the admin guard', () => {
     expect((await app.request('/_cleave/api/events/replay', { ...replay, body: JSON.stringify({ module: 'posts', eventIds: [] }) })).status).toBe(400);
     expect((await app.request('/_cleave/api/events/replay', { ...replay, body: JSON.stringify({ module: 'billing', eventIds: ['e1'] }) })).status).toBe(404);
     expect((await app.request('/_cleave/api/sagas?status=sleeping')).status).toBe(400);
+  });
+
+  it('a job retry or run-now request is validated (400); an unknown job, schedule or module is 404', async () => {
+    const app = gateway({}, recordingAdmin());
+    expect((await app.request('/_cleave/api/jobs/retry', post({ module: 'posts' }))).status).toBe(400);
+    expect((await app.request('/_cleave/api/jobs/run', post({ module: 'posts', schedule: '' }))).status).toBe(400);
+    const notDead = await app.request('/_cleave/api/jobs/retry', post({ module: 'posts', id: 'j9' }));
+    expect(notDead.status).toBe(404);
+    expect(((await notDead.json()) as { detail: string }).detail).toBe('module "posts" has no dead job j9');
+    expect((await app.request('/_cleave/api/jobs/run', post({ module: 'posts', schedule: 'hourly' }))).status).toBe(404);
+    expect((await app.request('/_cleave/api/jobs/run', post({ module: 'billing', schedule: 'digest' }))).status).toBe(404);
   });
 });
 
@@ -117,6 +141,9 @@ describe('the owning service answers the gateway only (internal listener)', () =
     expect(await (await internal.request(`${INTERNAL_ADMIN_PATH}/events`, { headers: await as('gateway') })).json()).toEqual({ modules: [] });
     expect(await (await internal.request(`${INTERNAL_ADMIN_PATH}/events/replay`, { ...replay, headers: { ...replay.headers, ...(await as('gateway')) } })).json()).toEqual({ replayed: 1 });
     expect((await internal.request(`${INTERNAL_ADMIN_PATH}/sagas/nope`, { headers: await as('gateway') })).status).toBe(404);
-    expect(admin.calls).toEqual(['events', 'replay posts e1', 'saga']);
+    expect((await internal.request(`${INTERNAL_ADMIN_PATH}/jobs/run`, { ...runNow, headers: { ...runNow.headers, ...(await as('users')) } })).status).toBe(403);
+    expect(await (await internal.request(`${INTERNAL_ADMIN_PATH}/jobs/retry`, { ...retry, headers: { ...retry.headers, ...(await as('gateway')) } })).json()).toEqual({ retried: true });
+    expect(await (await internal.request(`${INTERNAL_ADMIN_PATH}/jobs/run`, { ...post({ module: 'posts', schedule: 'hourly' }), headers: { 'content-type': 'application/json', ...(await as('gateway')) } })).json()).toEqual({ run: null });
+    expect(admin.calls).toEqual(['events', 'replay posts e1', 'saga', 'retry posts j1', 'run posts hourly']);
   });
 });

@@ -1,7 +1,6 @@
 import type { Env, Hono, MiddlewareHandler } from 'hono';
-import { validationFailed } from '../errors/validation.ts';
 import type { AdminFederation } from './admin-federation.ts';
-import { ReplayRequest } from './internal-admin-api.ts';
+import { parseBody, ReplayRequest } from './internal-admin-api.ts';
 
 export const EVENTS_API_PATH = '/_cleave/api/events';
 
@@ -13,8 +12,7 @@ export const EVENTS_API_PATH = '/_cleave/api/events';
 export function mountEventsApi<E extends Env>(app: Hono<E>, admin: AdminFederation, guard: MiddlewareHandler): void {
   app.get(EVENTS_API_PATH, guard, async (c) => c.json(await admin.events()));
   app.post(`${EVENTS_API_PATH}/replay`, guard, async (c) => {
-    const parsed = ReplayRequest.safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success) throw validationFailed(parsed.error, 'invalid replay request');
-    return c.json({ replayed: await admin.replay(parsed.data.module, parsed.data.eventIds) });
+    const { module, eventIds } = await parseBody(ReplayRequest, c.req.json(), 'replay request');
+    return c.json({ replayed: await admin.replay(module, eventIds) });
   });
 }

@@ -7,7 +7,7 @@ import { headers } from '../http/http-protocol.ts';
 import type { SagaStatus } from '../saga/saga-tables.ts';
 import type { ModuleAdmin } from './module-admin.ts';
 
-/** On a service's internal listener: the dashboard's reads and replays of the modules it hosts. */
+/** On a service's internal listener: the dashboard's reads and replays of the modules it hosts, and of the jobs it runs. */
 export const INTERNAL_ADMIN_PATH = '/_cleave/admin';
 
 export const SAGA_STATUSES: readonly SagaStatus[] = ['running', 'compensating', 'completed', 'failed', 'stuck'];
@@ -16,6 +16,23 @@ export const ReplayRequest = z.object({
   module: z.string().min(1).max(200),
   eventIds: z.array(z.string().min(1).max(200)).min(1).max(1_000),
 });
+
+export const RetryJobRequest = z.object({
+  module: z.string().min(1).max(200),
+  id: z.string().min(1).max(200),
+});
+
+export const RunScheduleRequest = z.object({
+  module: z.string().min(1).max(200),
+  schedule: z.string().min(1).max(200),
+});
+
+/** A request body checked against its schema (400 with the issues otherwise). */
+export async function parseBody<S extends z.ZodType>(schema: S, body: Promise<unknown>, what: string): Promise<z.output<S>> {
+  const parsed = schema.safeParse(await body.catch(() => undefined));
+  if (!parsed.success) throw validationFailed(parsed.error, `invalid ${what}`);
+  return parsed.data;
+}
 
 /** A saga-state filter from a query string: absent, or one of the states (400 otherwise). */
 export function sagaStatusFilter(raw: string | undefined): SagaStatus | undefined {
@@ -37,9 +54,17 @@ export function mountInternalAdmin(internal: Hono, admin: ModuleAdmin, verifier:
   });
   internal.get(`${INTERNAL_ADMIN_PATH}/events`, async (c) => c.json({ modules: await admin.events() }));
   internal.post(`${INTERNAL_ADMIN_PATH}/events/replay`, async (c) => {
-    const parsed = ReplayRequest.safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success) throw validationFailed(parsed.error, 'invalid replay request');
-    return c.json({ replayed: await admin.replay(parsed.data.module, parsed.data.eventIds) });
+    const { module, eventIds } = await parseBody(ReplayRequest, c.req.json(), 'replay request');
+    return c.json({ replayed: await admin.replay(module, eventIds) });
+  });
+  internal.get(`${INTERNAL_ADMIN_PATH}/jobs`, async (c) => c.json({ modules: await admin.jobs() }));
+  internal.post(`${INTERNAL_ADMIN_PATH}/jobs/retry`, async (c) => {
+    const { module, id } = await parseBody(RetryJobRequest, c.req.json(), 'retry request');
+    return c.json({ retried: await admin.retryJob(module, id) });
+  });
+  internal.post(`${INTERNAL_ADMIN_PATH}/jobs/run`, async (c) => {
+    const { module, schedule } = await parseBody(RunScheduleRequest, c.req.json(), 'run request');
+    return c.json({ run: (await admin.runSchedule(module, schedule)) ?? null });
   });
   internal.get(`${INTERNAL_ADMIN_PATH}/sagas`, async (c) => c.json({ sagas: await admin.sagas(sagaStatusFilter(c.req.query('status'))) }));
   internal.get(`${INTERNAL_ADMIN_PATH}/sagas/:id`, async (c) => {

@@ -5,6 +5,8 @@ import type { EventTables } from '../events/event-tables.ts';
 import { listSagas, showSaga } from '../saga/saga-queries.ts';
 import type { SagaDetail, SagaSummary } from '../saga/saga-queries.ts';
 import type { SagaStatus, SagaTables } from '../saga/saga-tables.ts';
+import { NO_JOBS } from './job-admin.ts';
+import type { JobAdmin } from './job-admin.ts';
 
 /** Dead letters shown per module: the oldest first, as many as a page can usefully hold. */
 const DEAD_LETTERS_SHOWN = 200;
@@ -22,11 +24,12 @@ export interface ModuleEvents {
 }
 
 /**
- * What the dashboard reads and does in the modules' own tables (events, sagas). The
- * service hosting a module answers for it: in process for the gateway's own modules,
- * over the internal listener for the others (remote-module-admin.ts).
+ * What the dashboard reads and does in the modules' own tables (events, sagas, jobs). The
+ * service hosting a module answers for it (for jobs: the service running them): in
+ * process for the gateway's own modules, over the internal listener for the others
+ * (remote-module-admin.ts).
  */
-export interface ModuleAdmin {
+export interface ModuleAdmin extends JobAdmin {
   /** The modules this admin answers for. */
   readonly modules: readonly string[];
   events(): Promise<ModuleEvents[]>;
@@ -43,14 +46,18 @@ export interface HostedModule {
 }
 
 /**
- * The admin of the modules this process hosts, on their databases. `replayed` is told
- * which module got dead letters back, so its inbox worker runs them now rather than at
- * its next (backed-off) safety-net poll.
+ * The admin of the modules this process hosts, on their databases, and of the jobs it
+ * runs (`jobs`). `replayed` is told which module got dead letters back, so its inbox
+ * worker runs them now rather than at its next (backed-off) safety-net poll.
  */
-export function localModuleAdmin(service: string, hosted: ReadonlyMap<string, HostedModule>, replayed: (module: string) => void = () => {}): ModuleAdmin {
+export function localModuleAdmin(service: string, hosted: ReadonlyMap<string, HostedModule>, replayed: (module: string) => void = () => {}, jobs: JobAdmin = NO_JOBS): ModuleAdmin {
   const events = (m: HostedModule) => m.db as unknown as Kysely<EventTables>;
   const sagas = (m: HostedModule) => m.db as unknown as Kysely<SagaTables>;
   return {
+    jobModules: jobs.jobModules,
+    jobs: () => jobs.jobs(),
+    retryJob: (module, id) => jobs.retryJob(module, id),
+    runSchedule: (module, schedule) => jobs.runSchedule(module, schedule),
     modules: [...hosted.keys()],
     async events() {
       return Promise.all([...hosted.values()].map(async (m): Promise<ModuleEvents> => {

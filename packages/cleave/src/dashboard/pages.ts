@@ -24,7 +24,7 @@ const TYPES: Readonly<Record<string, string>> = {
 };
 
 /** The client-side routes: each serves the same shell, whose script draws the page. */
-const PAGES = ['', '/', '/map', '/traces', '/traces/:traceId', '/events', '/sagas', '/sagas/:id', '/checklist'];
+const PAGES = ['', '/', '/map', '/traces', '/traces/:traceId', '/events', '/jobs', '/sagas', '/sagas/:id', '/checklist'];
 
 /**
  * Everything the pages fetch is theirs: no inline script, no CDN (machines may be

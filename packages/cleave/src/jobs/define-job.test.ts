@@ -11,6 +11,16 @@ describe('defineJob', () => {
     expect(() => defineJob('x', { payload: z.object({}), maxAttempts: 0, handler: async () => {} })).toThrow('job "x": maxAttempts must be a positive integer (got 0)');
   });
 
+  it('keeps a valid rate limit and refuses one whose max or window is not a positive integer', () => {
+    const job = (rateLimit: { max: number; perMs: number }) => defineJob('api', { payload: z.object({}), rateLimit, handler: async () => {} });
+    expect(job({ max: 2, perMs: 1_000 }).rateLimit).toEqual({ max: 2, perMs: 1_000 });
+    expect(defineJob('free', { payload: z.object({}), handler: async () => {} }).rateLimit).toBeUndefined();
+    expect(() => job({ max: 0, perMs: 1_000 })).toThrow('job "api": rateLimit.max must be a positive integer (got 0)');
+    expect(() => job({ max: 1.5, perMs: 1_000 })).toThrow('rateLimit.max must be a positive integer (got 1.5)');
+    expect(() => job({ max: 2, perMs: -5 })).toThrow('rateLimit.perMs must be a positive integer (got -5)');
+    expect(() => job({ max: 2, perMs: Number.NaN })).toThrow('rateLimit.perMs must be a positive integer (got NaN)');
+  });
+
   it('backs off exponentially up to the cap', () => {
     const job = { backoffMs: 100, maxBackoffMs: 500 };
     expect([1, 2, 3, 4].map((attempt) => retryDelayMs(job, attempt))).toEqual([100, 200, 400, 500]);

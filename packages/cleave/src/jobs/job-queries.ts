@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { AnySchedule } from './define-schedule.ts';
 import type { JobStatus, JobTables } from './job-tables.ts';
 
 export interface JobSummary {
@@ -13,6 +14,7 @@ export interface JobSummary {
   readonly key: string | null;
   readonly lastError: string | null;
   readonly createdAt: string;
+  readonly startedAt: string | null;
   readonly finishedAt: string | null;
 }
 
@@ -37,6 +39,7 @@ function summary(module: string, r: Selectable<JobTables['jobs']>): JobSummary {
     key: r.unique_key,
     lastError: r.last_error,
     createdAt: new Date(r.created_at).toISOString(),
+    startedAt: iso(r.started_at ?? null),
     finishedAt: iso(r.finished_at),
   };
 }
@@ -67,8 +70,38 @@ export async function retryJob(db: Kysely<JobTables>, id: string): Promise<boole
   return result.numUpdatedRows > 0n;
 }
 
-/** Jobs per queue and status (for /metrics and `cleave jobs list --counts`). */
-export async function jobCounts(db: Kysely<JobTables>): Promise<{ queue: string; status: JobStatus; count: number }[]> {
-  const rows = await db.selectFrom('jobs').select(['queue', 'status']).select((eb) => eb.fn.countAll<string>().as('count')).where('status', 'in', ['pending', 'running', 'dead']).groupBy(['queue', 'status']).execute();
+/** Jobs per queue and status (for /metrics: the live states; the dashboard asks for `done` too). */
+export async function jobCounts(db: Kysely<JobTables>, statuses: readonly JobStatus[] = ['pending', 'running', 'dead']): Promise<{ queue: string; status: JobStatus; count: number }[]> {
+  const rows = await db.selectFrom('jobs').select(['queue', 'status']).select((eb) => eb.fn.countAll<string>().as('count')).where('status', 'in', statuses).groupBy(['queue', 'status']).execute();
   return rows.map((r) => ({ queue: r.queue, status: r.status, count: Number(r.count) }));
+}
+
+/** Jobs that failed: dead ones, and pending or running ones whose last attempt failed (retrying), newest first. */
+export async function listFailingJobs(module: string, db: Kysely<JobTables>, limit = 100): Promise<JobSummary[]> {
+  const rows = await db
+    .selectFrom('jobs')
+    .selectAll()
+    .where((eb) => eb.or([eb('status', '=', 'dead'), eb.and([eb('status', 'in', ['pending', 'running']), eb('last_error', 'is not', null)])]))
+    .orderBy('created_at', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => summary(module, r));
+}
+
+export interface ScheduleState {
+  readonly module: string;
+  readonly name: string;
+  readonly cron: string;
+  readonly timeZone: string;
+  /** The latest tick enqueued (or recorded at the schedule's first start); null before any worker ran it. */
+  readonly lastTick: string | null;
+  readonly nextTick: string | null;
+}
+
+/** A module's schedules as declared, with the tick their `job_schedules` row records and the next one after `now`. */
+export async function listSchedules(module: string, db: Kysely<JobTables>, schedules: readonly AnySchedule[], now: Date): Promise<ScheduleState[]> {
+  if (schedules.length === 0) return [];
+  const rows = await db.selectFrom('job_schedules').selectAll().where('name', 'in', schedules.map((s) => s.name)).execute();
+  const last = new Map(rows.map((r) => [r.name, new Date(r.last_tick).toISOString()]));
+  return schedules.map((s) => ({ module, name: s.name, cron: s.cron, timeZone: s.timeZone, lastTick: last.get(s.name) ?? null, nextTick: s.nextTick(now)?.toISOString() ?? null }));
 }

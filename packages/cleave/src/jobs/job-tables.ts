@@ -29,11 +29,25 @@ export interface JobTables {
     last_error: string | null;
     created_at: ColumnType<Date, Date, never>;
     finished_at: Date | null;
+    /** When the latest attempt was claimed (null until the first). */
+    started_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   };
   /** The latest tick each schedule has enqueued (its row lock serialises replicas). */
   job_schedules: {
     name: string;
     last_tick: Date;
+  };
+  /** One row per rate-limited queue: its row lock serialises the claims of every worker of the module. */
+  job_queues: {
+    name: string;
+  };
+  /**
+   * Each start of a rate-limited queue's jobs, kept for one window: the limit counts these.
+   * Not `jobs.started_at`, which a retry overwrites — the attempt it replaced still counts.
+   */
+  job_starts: {
+    queue: string;
+    started_at: Date;
   };
 }
 
@@ -68,6 +82,18 @@ export const jobTableMigrations: Migrations = {
         .addColumn('name', 'text', (c) => c.primaryKey())
         .addColumn('last_tick', 'timestamptz', (c) => c.notNull())
         .execute();
+    },
+  },
+  '0002_job_rate_limits': {
+    async up(db) {
+      await db.schema.alterTable('jobs').addColumn('started_at', 'timestamptz').execute();
+      await db.schema.createTable('job_queues').addColumn('name', 'text', (c) => c.primaryKey()).execute();
+      await db.schema
+        .createTable('job_starts')
+        .addColumn('queue', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('job_starts_window').on('job_starts').columns(['queue', 'started_at']).execute();
     },
   },
 };

@@ -10,7 +10,7 @@ import { withDeadline } from '../util/with-deadline.ts';
 import { IDLE_POLL_MS, WakeableLoop } from '../util/wakeable-loop.ts';
 import type { PassResult } from '../util/wakeable-loop.ts';
 import { retryDelayMs } from './define-job.ts';
-import type { AnyJob, JobContext } from './define-job.ts';
+import type { AnyJob, JobContext, RateLimit } from './define-job.ts';
 import type { AnySchedule } from './define-schedule.ts';
 import type { JobTables } from './job-tables.ts';
 import { enqueueDueTicks } from './schedule-ticks.ts';
@@ -22,7 +22,11 @@ interface Queue {
   readonly concurrency: number;
   /** How long a claim holds: the longest timeout of the queue's jobs plus a grace to record the outcome. */
   readonly leaseMs: number;
+  /** Starts per window across every worker of the module (defineModule checks the queue's jobs agree). */
+  readonly rateLimit: RateLimit | undefined;
   running: number;
+  /** The queue's window is full until then (this process's clock): no claim before. */
+  limitedUntil: number;
 }
 
 export interface JobWorkerOptions {
@@ -44,7 +48,8 @@ export class JobWorker extends WakeableLoop {
   readonly #jobs: ReadonlyMap<string, AnyJob>;
   readonly #queues: ReadonlyMap<string, Queue>;
   readonly #inFlight = new Set<Promise<void>>();
-  #nextTickAt = 0;
+  /** When the next schedule tick is due; never for a worker without schedules (a 0 here made its idle pass spin). */
+  #nextTickAt: number;
 
   constructor(
     private readonly host: ModuleHost,
@@ -60,10 +65,11 @@ export class JobWorker extends WakeableLoop {
     for (const job of all) {
       const leaseMs = job.timeoutMs + Math.min(job.timeoutMs, 5_000);
       const queue = queues.get(job.queue);
-      if (queue === undefined) queues.set(job.queue, { name: job.queue, concurrency: job.concurrency, leaseMs, running: 0 });
+      if (queue === undefined) queues.set(job.queue, { name: job.queue, concurrency: job.concurrency, leaseMs, rateLimit: job.rateLimit, running: 0, limitedUntil: 0 });
       else queues.set(job.queue, { ...queue, concurrency: Math.min(queue.concurrency, job.concurrency), leaseMs: Math.max(queue.leaseMs, leaseMs) });
     }
     this.#queues = queues;
+    this.#nextTickAt = schedules.length > 0 ? 0 : Number.POSITIVE_INFINITY;
   }
 
   override async stop(): Promise<void> {
@@ -81,23 +87,25 @@ export class JobWorker extends WakeableLoop {
     let claimed = 0;
     for (const queue of this.#queues.values()) {
       const free = queue.concurrency - queue.running;
-      if (free <= 0) continue;
-      const rows = await this.#claim(queue, free);
+      if (free <= 0 || queue.limitedUntil > now) continue;
+      const rows = queue.rateLimit === undefined ? await this.#claim(this.#db, queue, free, new Date()) : await this.#claimRateLimited(queue, queue.rateLimit, free);
       claimed += rows.length;
       for (const row of rows) this.#start(queue, row);
     }
     if (claimed > 0) return { worked: true };
-    const open = [...this.#queues.values()].filter((q) => q.running < q.concurrency).map((q) => q.name);
+    const open = [...this.#queues.values()].filter((q) => q.running < q.concurrency && q.limitedUntil <= now).map((q) => q.name);
     const nextJob = open.length === 0 ? undefined : await this.#nextDue(open);
-    const next = Math.min(nextJob ?? Number.POSITIVE_INFINITY, this.#nextTickAt);
+    // A full window is waited out to the millisecond it frees a start, not polled.
+    const windowFrees = Math.min(...[...this.#queues.values()].filter((q) => q.limitedUntil > now).map((q) => q.limitedUntil));
+    const next = Math.min(nextJob ?? Number.POSITIVE_INFINITY, this.#nextTickAt, windowFrees);
     return { worked: false, ...(Number.isFinite(next) ? { nextInMs: Math.max(0, next - Date.now()) } : {}) };
   }
 
-  async #claim(queue: Queue, limit: number): Promise<JobRow[]> {
-    const now = new Date();
+  /** Claims up to `limit` due jobs of the queue (and ones whose lease expired) in one statement. */
+  async #claim(db: Kysely<JobTables>, queue: Queue, limit: number, now: Date): Promise<JobRow[]> {
     const lease = randomUUID();
     const { rows } = await sql<JobRow>`
-      update jobs set status = 'running', attempts = attempts + 1, lease = ${lease}, locked_until = ${new Date(now.getTime() + queue.leaseMs)}
+      update jobs set status = 'running', attempts = attempts + 1, lease = ${lease}, locked_until = ${new Date(now.getTime() + queue.leaseMs)}, started_at = ${now}
       where id in (
         select id from jobs
         where queue = ${queue.name} and status in ('pending', 'running')
@@ -105,8 +113,38 @@ export class JobWorker extends WakeableLoop {
         order by run_at, created_at
         limit ${limit}
         for update skip locked)
-      returning *`.execute(this.#db);
+      returning *`.execute(db);
     return rows;
+  }
+
+  /**
+   * A rate-limited queue's claim, for every worker of the module at once: under the row
+   * lock of the queue's `job_queues` row (the upsert takes it, first claim or not), count
+   * the starts of the last window in `job_starts`, claim at most what is left of `max`,
+   * and record the new starts, all in one transaction. Times are the database's clock,
+   * so replicas on machines whose clocks disagree still share one window. A full window
+   * sets `limitedUntil` to when its oldest counted start leaves it.
+   */
+  async #claimRateLimited(queue: Queue, limit: RateLimit, free: number): Promise<JobRow[]> {
+    return this.#db.transaction().execute(async (trx) => {
+      await sql`insert into job_queues (name) values (${queue.name}) on conflict (name) do update set name = excluded.name`.execute(trx);
+      const { rows: [clock] } = await sql<{ now: Date }>`select clock_timestamp() as now`.execute(trx);
+      const now = new Date((clock as { now: Date }).now);
+      const windowStart = new Date(now.getTime() - limit.perMs);
+      await trx.deleteFrom('job_starts').where('queue', '=', queue.name).where('started_at', '<=', windowStart).execute();
+      const { started } = await trx.selectFrom('job_starts').select((eb) => eb.fn.countAll<string>().as('started')).where('queue', '=', queue.name).executeTakeFirstOrThrow();
+      const allowed = Math.min(free, limit.max - Number(started));
+      if (allowed <= 0) {
+        // The max-th most recent start: once it leaves the window, one start is free again.
+        const { rows: [edge] } = await sql<{ started_at: Date }>`select started_at from job_starts where queue = ${queue.name} order by started_at desc offset ${limit.max - 1} limit 1`.execute(trx);
+        const freesInMs = edge === undefined ? 0 : new Date(edge.started_at).getTime() + limit.perMs - now.getTime();
+        queue.limitedUntil = Date.now() + Math.max(1, freesInMs);
+        return [];
+      }
+      const rows = await this.#claim(trx, queue, allowed, now);
+      if (rows.length > 0) await trx.insertInto('job_starts').values(rows.map(() => ({ queue: queue.name, started_at: now }))).execute();
+      return rows;
+    });
   }
 
   /** When the earliest pending job of these queues is due, or a running one's lease expires. */

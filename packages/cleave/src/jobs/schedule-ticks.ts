@@ -33,3 +33,17 @@ export async function enqueueDueTicks(db: Kysely<JobTables>, schedules: readonly
   }
   return { enqueued, nextAt };
 }
+
+/** A run asked for by hand is keyed `manual:<instant>`; a cron tick's key is the bare instant, so they cannot collide. */
+export const MANUAL_RUN_PREFIX = 'manual:';
+
+/**
+ * "Run now": enqueues the schedule's job for the current instant (its payload's `tick`),
+ * due at once, beside the cron ticks rather than in their place — `last_tick` does not
+ * move, so the next cron tick still runs on time. Returns the job's id and its tick.
+ */
+export async function enqueueRunNow(db: Kysely<JobTables>, schedule: AnySchedule, now = new Date()): Promise<{ id: string; tick: string }> {
+  const tick = now.toISOString();
+  const id = await insertJob(db, schedule.job, { tick }, { key: `${MANUAL_RUN_PREFIX}${tick}`, runAt: now }, null);
+  return { id, tick };
+}

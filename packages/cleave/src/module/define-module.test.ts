@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { defineJob } from '../jobs/define-job.ts';
 import { defineContract, operation } from './contract.ts';
 import { defineModule } from './define-module.ts';
 import type { Handlers } from './define-module.ts';
@@ -43,5 +44,13 @@ describe('defineModule', () => {
     expect(() => defineModule(posts, { dependsOn: [users, posts], handlers: { getPost: async (input) => input } })).toThrow(
       'module "posts" cannot depend on itself',
     );
+  });
+
+  it('refuses jobs that share a queue but not its rate limit', () => {
+    const job = (name: string, rateLimit?: { max: number; perMs: number }) => defineJob(name, { payload: z.object({}), queue: 'mail', ...(rateLimit ? { rateLimit } : {}), handler: async () => {} });
+    const handlers = { getPost: async (input: { id: string }) => input };
+    expect(defineModule(posts, { handlers, jobs: [job('a', { max: 2, perMs: 1_000 }), job('b', { max: 2, perMs: 1_000 })] }).jobs).toHaveLength(2);
+    expect(() => defineModule(posts, { handlers, jobs: [job('a', { max: 2, perMs: 1_000 }), job('b')] })).toThrow('module "posts": jobs "a" and "b" share queue "mail" but declare different rate limits');
+    expect(() => defineModule(posts, { handlers, jobs: [job('a', { max: 2, perMs: 1_000 }), job('b', { max: 3, perMs: 1_000 })] })).toThrow('share queue "mail"');
   });
 });

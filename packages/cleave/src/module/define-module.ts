@@ -103,6 +103,7 @@ export function defineModule<C extends AnyContract, DB = unknown>(contract: C, s
   const jobNames = [...(spec.jobs ?? []), ...(spec.schedules ?? [])].map((j) => j.name);
   const jobTwice = jobNames.find((n, i) => jobNames.indexOf(n) !== i);
   if (jobTwice) throw configErrors.JOB_TWICE(`module "${contract.$name}" declares job or schedule "${jobTwice}" twice`);
+  assertQueuesAgree(contract.$name, [...(spec.jobs ?? []), ...(spec.schedules ?? []).map((s) => s.job)]);
   return Object.freeze({
     name: contract.$name,
     subscriptions,
@@ -116,4 +117,16 @@ export function defineModule<C extends AnyContract, DB = unknown>(contract: C, s
     dir: spec.dir ?? (definedIn === undefined ? undefined : dirname(definedIn)),
     definedIn,
   });
+}
+
+/** Jobs sharing a queue share its rate limit: they must declare the same one (or none). */
+function assertQueuesAgree(module: string, jobs: readonly AnyJob[]): void {
+  const limits = new Map<string, AnyJob>();
+  for (const job of jobs) {
+    const first = limits.get(job.queue);
+    if (first === undefined) limits.set(job.queue, job);
+    else if (first.rateLimit?.max !== job.rateLimit?.max || first.rateLimit?.perMs !== job.rateLimit?.perMs) {
+      throw configErrors.JOB_OPTION_INVALID(`module "${module}": jobs "${first.name}" and "${job.name}" share queue "${job.queue}" but declare different rate limits`);
+    }
+  }
 }

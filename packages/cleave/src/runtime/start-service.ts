@@ -67,7 +67,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     wireSagas(boot, modules);
     const jobs = wireJobs(boot, jobHosts);
     const gateway = await wireGateway(boot, router);
-    const dashboard = wireDashboard(boot, modules, remote, events);
+    const dashboard = wireDashboard(boot, modules, remote, events, { hosts: jobHosts, workers: jobs });
     if (gateway) {
       boot.tracing.mountAdmin(gateway);
       boot.metrics.mount(gateway);

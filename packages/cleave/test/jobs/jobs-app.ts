@@ -5,7 +5,7 @@ import { z } from 'zod';
 /*
  * A small app for the jobs tests: module `work` with a job whose effect is keyed by the
  * job id, a job that fails until a switch is set, a job that hangs after its effect on
- * its first attempt (for the SIGKILL test), and a schedule ticking every second.
+ * its first attempt (for the SIGKILL test), a rate-limited job, and a schedule ticking every second.
  */
 
 interface WorkDb {
@@ -61,6 +61,17 @@ export const hangJob = defineJob<z.ZodObject<{ text: z.ZodString }>, WorkDb>('ha
   },
 });
 
+/** A third-party quota: at most 2 starts per second across every worker of the module. */
+export const limitedJob = defineJob<z.ZodObject<{ text: z.ZodString }>, WorkDb>('limited', {
+  payload: z.object({ text: z.string() }),
+  rateLimit: { max: 2, perMs: 1_000 },
+  handler: async ({ text }, ctx) => {
+    await ctx.idempotent(async (tx) => {
+      await tx.db.insertInto('effects').values({ job_id: ctx.job.id, text, attempt: ctx.job.attempt, at: new Date() }).execute();
+    });
+  },
+});
+
 export const everySecond = defineSchedule<WorkDb>('everySecond', {
   cron: '* * * * * *',
   handler: async ({ tick }, ctx) => {
@@ -77,7 +88,7 @@ const work = defineContract('work', {
 export const workModule = defineModule<typeof work, WorkDb>(work, {
   migrations,
   handlers: { ping: async () => ({ ok: true }) },
-  jobs: [recordJob, flakyJob, hangJob],
+  jobs: [recordJob, flakyJob, hangJob, limitedJob],
   schedules: process.env.JOBS_TEST_SCHEDULES === '0' ? [] : [everySecond],
 });
 

@@ -8,7 +8,8 @@ import { settingsFromEnv, startService } from '../../src/index.ts';
 import type { RunningService } from '../../src/index.ts';
 import { newTraceContext } from '../../src/telemetry/trace-context.ts';
 import { waitFor } from '../event-transports/wait-for.ts';
-import { flakyJob, jobsApp, oneService, recordJob } from './jobs-app.ts';
+import { flakyJob, jobsApp, limitedJob, oneService, recordJob } from './jobs-app.ts';
+import { mostStartsInAnyWindow } from './starts-in-window.ts';
 
 // The same jobs machinery on PGlite (CLEAVE_EMBEDDED=pglite): one process, one connection per module.
 let dataDir: string;
@@ -39,3 +40,12 @@ it('runs committed jobs, never rolled-back ones, retries to dead, and ticks its 
   await waitFor(async () => (await db().selectFrom('jobs').select('status').where('id', '=', flaky).executeTakeFirst())?.status === 'dead', 'the flaky job to be dead', 30_000);
   await waitFor(async () => (await db().selectFrom('ticks').select('tick').execute()).length >= 2, 'two schedule ticks', 20_000);
 }, 90_000);
+
+it('holds a rate-limited queue to 2 starts per second: the rest wait, none fails', async () => {
+  const work = service.modules.get('work')!;
+  const ids = await work.transaction(newTraceContext(), async (tx) => Promise.all([1, 2, 3, 4].map((n) => tx.enqueue(limitedJob, { text: `limited ${n}` }))));
+  await waitFor(async () => (await db().selectFrom('jobs').select('id').where('id', 'in', ids).where('status', '=', 'done').execute()).length === 4, 'the limited jobs to be done', 30_000);
+  const rows = await db().selectFrom('jobs').select(['attempts', 'started_at']).where('id', 'in', ids).execute();
+  expect(rows.map((r) => r.attempts)).toEqual([1, 1, 1, 1]);
+  expect(mostStartsInAnyWindow(rows.map((r) => new Date(r.started_at as Date).getTime()), 1_000)).toBe(2);
+}, 60_000);

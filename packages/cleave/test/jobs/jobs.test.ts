@@ -14,7 +14,15 @@ import type { RunningService } from '../../src/index.ts';
 import { newTraceContext } from '../../src/telemetry/trace-context.ts';
 import { createTestDatabase } from '../../src/testing/test-database.ts';
 import { waitFor } from '../event-transports/wait-for.ts';
-import { flakyJob, hangJob, jobsApp, oneService, recordJob } from './jobs-app.ts';
+import { z } from 'zod';
+import { defineJob } from '../../src/jobs/define-job.ts';
+import { defineSchedule } from '../../src/jobs/define-schedule.ts';
+import { enqueueRunNow } from '../../src/jobs/schedule-ticks.ts';
+import { insertJob } from '../../src/jobs/enqueue.ts';
+import { JobWorker } from '../../src/jobs/job-worker.ts';
+import type { PassResult } from '../../src/util/wakeable-loop.ts';
+import { flakyJob, hangJob, jobsApp, limitedJob, oneService, recordJob } from './jobs-app.ts';
+import { mostStartsInAnyWindow } from './starts-in-window.ts';
 
 const serverUrl = process.env.DATABASE_URL;
 const root = resolve(import.meta.dirname, '../../../..');
@@ -120,6 +128,76 @@ describe.skipIf(!serverUrl)('jobs on PostgreSQL', () => {
     await waitFor(async () => (await jobOf(id))?.status === 'done', 'the revived job to be done');
     expect(await db().selectFrom('effects').select('attempt').where('job_id', '=', id).execute()).toEqual([{ attempt: 1 }]);
   }, 240_000); // four CLI processes, each loading the config with tsx
+
+  it('starts at most 2 rate-limited jobs per second across two replicas; the others wait, none fails', async () => {
+    const ids = await work().transaction(newTraceContext(), async (tx) => Promise.all([1, 2, 3, 4, 5, 6].map((n) => tx.enqueue(limitedJob, { text: `limited ${n}` }))));
+    // A's commit woke A; B is woken too, so both claim at once and contend for the queue's window.
+    replicaB.jobs.get('work')!.wake();
+    await waitFor(async () => (await db().selectFrom('jobs').select('id').where('id', 'in', ids).where('status', '=', 'done').execute()).length === 6, 'the six limited jobs to be done', 30_000);
+    const rows = await db().selectFrom('jobs').select(['attempts', 'started_at', 'last_error']).where('id', 'in', ids).execute();
+    expect(rows.map((r) => [r.attempts, r.last_error])).toEqual(Array.from({ length: 6 }, () => [1, null]));
+    const starts = rows.map((r) => new Date(r.started_at as Date).getTime());
+    expect(mostStartsInAnyWindow(starts, 1_000)).toBe(2);
+    // Six starts at two per second span at least two full windows.
+    expect(Math.max(...starts) - Math.min(...starts)).toBeGreaterThanOrEqual(2_000);
+    expect((await db().selectFrom('effects').select('job_id').where('job_id', 'in', ids).execute()).length).toBe(6);
+  }, 60_000);
+
+  it('a full window makes the pass sleep until the window frees a start, not poll', async () => {
+    // A queue only this worker knows (the replicas leave it alone): one start per minute.
+    const probe = defineJob('rateProbe', { payload: z.object({}), rateLimit: { max: 1, perMs: 60_000 }, handler: async () => {} });
+    class ProbeWorker extends JobWorker {
+      passOnce(): Promise<PassResult> {
+        return this.pass();
+      }
+    }
+    const worker = new ProbeWorker(work(), [probe], []);
+    const [first, second] = [await insertJob(db(), probe, {}, {}, null), await insertJob(db(), probe, {}, {}, null)];
+    expect(await worker.passOnce()).toEqual({ worked: true });
+    const blocked = await worker.passOnce();
+    expect(blocked.worked).toBe(false);
+    // The window frees a minute after the first start: a wait of nearly that, not an idle poll (≤ 16 s) nor 0.
+    expect(blocked.nextInMs).toBeGreaterThan(30_000);
+    expect(blocked.nextInMs).toBeLessThanOrEqual(60_000);
+    // A wake-up while the window is full claims nothing and keeps the wait.
+    expect((await worker.passOnce()).worked).toBe(false);
+    await worker.stop();
+    const statuses = await db().selectFrom('jobs').select(['id', 'status']).where('id', 'in', [first, second]).execute();
+    expect(Object.fromEntries(statuses.map((r) => [r.id, r.status]))).toEqual({ [first]: 'done', [second]: 'pending' });
+  });
+
+  it('"run now" enqueues a schedule\'s job for this instant, keyed apart from its cron ticks, and leaves last_tick alone', async () => {
+    // A schedule that will not tick during the test, run by a worker of its own.
+    const newYear = defineSchedule<Tables>('newYear', { cron: '0 0 1 1 *', handler: async ({ tick }, ctx) => { await ctx.db.insertInto('ticks').values({ tick, replica: 'run now' }).execute(); } });
+    const worker = new JobWorker(work(), [], [newYear]);
+    worker.start();
+    try {
+      const lastTick = async () => (await db().selectFrom('job_schedules').select('last_tick').where('name', '=', 'newYear').executeTakeFirst())?.last_tick;
+      // Its first pass records the latest past tick without running it.
+      const recorded = await waitFor(lastTick, 'the schedule seen by its worker');
+      expect(new Date(recorded).toISOString()).toBe(newYear.previousTick(new Date())?.toISOString());
+      const first = await enqueueRunNow(db(), newYear);
+      worker.wake();
+      await waitFor(async () => (await jobOf(first.id))?.status === 'done', 'the run-now job to be done');
+      expect(await jobOf(first.id)).toMatchObject({ unique_key: `manual:${first.tick}`, payload: { tick: first.tick } });
+      expect(await db().selectFrom('ticks').select('tick').where('replica', '=', 'run now').execute()).toEqual([{ tick: first.tick }]);
+      expect(new Date((await lastTick()) as Date).toISOString()).toBe(new Date(recorded).toISOString());
+      const second = await enqueueRunNow(db(), newYear, new Date(Date.parse(first.tick) + 1));
+      expect(second.id).not.toBe(first.id);
+    } finally {
+      await worker.stop();
+    }
+
+    // The CLI does the same for a schedule of the app; a running replica picks it up by its poll.
+    const cleave = (...args: string[]) => run(process.execPath, [join(root, 'packages/cleave/bin/cleave.mjs'), '--config', join(import.meta.dirname, 'jobs-app.ts'), ...args], { cwd: root, env: { ...process.env, ...env() } });
+    const { stdout } = await cleave('jobs', 'run', 'everySecond');
+    expect(stdout).toMatch(/^work\.everySecond enqueued for \S+ as job \S+ \(a running worker picks it up within 16 s\)/);
+    const [, runTick, runId] = /enqueued for (\S+) as job (\S+) /.exec(stdout) as RegExpExecArray;
+    await waitFor(async () => (await jobOf(runId as string))?.status === 'done', 'the CLI run to be done', 30_000);
+    expect((await jobOf(runId as string))?.unique_key).toBe(`manual:${runTick}`);
+    expect(await db().selectFrom('ticks').select('tick').where('tick', '=', runTick as string).execute()).toHaveLength(1);
+    await expect(cleave('jobs', 'run', 'noSuchSchedule')).rejects.toMatchObject({ stderr: expect.stringContaining('no schedule "noSuchSchedule"') });
+  }, 120_000); // two CLI processes, each loading the config with tsx
 
   it('runs each schedule tick exactly once across two replicas', async () => {
     const since = new Date().toISOString();

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import { listJobs, retryJob, showJob } from '../../jobs/job-queries.ts';
 import type { JobStatus, JobTables } from '../../jobs/job-tables.ts';
+import { enqueueRunNow } from '../../jobs/schedule-ticks.ts';
+import { IDLE_POLL_MAX_MS } from '../../util/wakeable-loop.ts';
 import type { AppDefinition } from '../../runtime/define-app.ts';
 import { loadConfig } from '../load-config.ts';
 import { withModuleDatabases } from '../open-app-databases.ts';
@@ -18,7 +20,7 @@ async function eachJobModule<T>(app: AppDefinition, only: string | undefined, fn
   return results;
 }
 
-/** `cleave jobs list [--status] [--module]`, `cleave jobs show <id>` and `cleave jobs retry <id>`. */
+/** `cleave jobs list [--status] [--module]`, `cleave jobs show <id>`, `cleave jobs retry <id>` and `cleave jobs run <schedule>`. */
 export function registerJobs(program: Command): void {
   const jobs = program.command('jobs').description('background jobs: state, history, dead jobs');
 
@@ -61,5 +63,22 @@ export function registerJobs(program: Command): void {
       const revived = (await eachJobModule(app, undefined, (_module, db) => retryJob(db, id))).some(Boolean);
       if (!revived) throw new Error(`no dead job ${id}`);
       console.log(`job ${id} sent back to its worker`);
+    });
+
+  jobs
+    .command('run')
+    .argument('<schedule>', 'name of a schedule (defineSchedule)')
+    .option('-m, --module <name>', 'the module declaring it (when two modules have a schedule of that name)')
+    .description("enqueue the schedule's job for now, beside its cron ticks (the next tick still runs on time)")
+    .action(async (name: string, options: { module?: string }, command: Command) => {
+      const { app } = await loadConfig(command.optsWithGlobals().config);
+      const owners = app.modules.filter((m) => (options.module === undefined || m.name === options.module) && m.schedules.some((s) => s.name === name));
+      if (owners.length === 0) throw new Error(`no schedule "${name}"${options.module ? ` in module "${options.module}"` : ''}`);
+      if (owners.length > 1) throw new Error(`modules ${owners.map((m) => m.name).join(' and ')} both declare schedule "${name}": pick one with --module`);
+      const owner = owners[0] as (typeof owners)[number];
+      const schedule = owner.schedules.find((s) => s.name === name) as (typeof owner.schedules)[number];
+      const [run] = await eachJobModule(app, owner.name, (_module, db) => enqueueRunNow(db, schedule));
+      // Written from outside the service: its idle job worker finds it at its next poll.
+      console.log(`${owner.name}.${name} enqueued for ${run?.tick} as job ${run?.id} (a running worker picks it up within ${IDLE_POLL_MAX_MS / 1000} s)`);
     });
 }
