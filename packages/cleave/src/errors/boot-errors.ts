@@ -34,6 +34,7 @@ export const configErrors = defineErrors('cleave.config', {
   SERVICE_URL_MISSING: { status: 500, title: 'A service has neither a port in the topology nor a CLEAVE_SERVICE_<NAME>_URL' },
   SETTING_INVALID: { status: 500, title: 'An environment setting has a value it cannot take' },
   EVENT_TRANSPORT_UNSUITABLE: { status: 500, title: 'The chosen event transport cannot serve this topology or lacks its URL' },
+  JOBS_BACKEND_UNSUITABLE: { status: 500, title: 'The chosen jobs backend lacks its URL or cannot reach its server' },
   SCHEMA_NAME_INVALID: { status: 500, title: 'A schema (module) name is not lower-case letters, digits and _' },
   CONFIG_FILE_MISSING: { status: 500, title: 'No cleave config file where the CLI looked' },
   CONFIG_FILE_INVALID: { status: 500, title: 'The config file does not export default defineConfig({ app, topologies })' },

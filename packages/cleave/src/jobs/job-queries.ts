@@ -63,7 +63,7 @@ export async function showJob(module: string, db: Kysely<JobTables>, id: string)
 export async function retryJob(db: Kysely<JobTables>, id: string): Promise<boolean> {
   const result = await db
     .updateTable('jobs')
-    .set({ status: 'pending', attempts: 0, run_at: new Date(), finished_at: null, lease: null, locked_until: null })
+    .set({ status: 'pending', attempts: 0, run_at: new Date(), finished_at: null, lease: null, locked_until: null, relayed_as: null })
     .where('id', '=', id)
     .where('status', '=', 'dead')
     .executeTakeFirst();

@@ -31,6 +31,14 @@ export interface JobTables {
     finished_at: Date | null;
     /** When the latest attempt was claimed (null until the first). */
     started_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+    /**
+     * BullMQ backend only: the id of the queue job that delivers this pending row's next
+     * attempt (null: not handed to Redis yet). A worker claims the row only for that
+     * delivery, so a stale or repeated one finds nothing to do.
+     */
+    relayed_as: ColumnType<string | null, string | null | undefined, string | null>;
+    /** When the delivery was last handed to Redis: one overdue by far is handed again (Redis may have lost it). */
+    relayed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   };
   /** The latest tick each schedule has enqueued (its row lock serialises replicas). */
   job_schedules: {
@@ -94,6 +102,14 @@ export const jobTableMigrations: Migrations = {
         .addColumn('started_at', 'timestamptz', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('job_starts_window').on('job_starts').columns(['queue', 'started_at']).execute();
+    },
+  },
+  '0003_job_relay': {
+    async up(db) {
+      await db.schema.alterTable('jobs').addColumn('relayed_as', 'text').execute();
+      await db.schema.alterTable('jobs').addColumn('relayed_at', 'timestamptz').execute();
+      // The relay's scan: pending rows not handed to Redis yet.
+      await sql`create index jobs_unrelayed on jobs (run_at) where status = 'pending' and relayed_as is null`.execute(db);
     },
   },
 };

@@ -47,3 +47,29 @@ export async function enqueueRunNow(db: Kysely<JobTables>, schedule: AnySchedule
   const id = await insertJob(db, schedule.job, { tick }, { key: `${MANUAL_RUN_PREFIX}${tick}`, runAt: now }, null);
   return { id, tick };
 }
+
+/**
+ * The tick side of a jobs loop: enqueues due ticks when the next is due, and says when
+ * that is — never, for a loop without schedules (a 0 there once made an idle pass spin).
+ */
+export class DueTicks {
+  #nextAt: number;
+
+  constructor(
+    private readonly db: Kysely<JobTables>,
+    private readonly schedules: readonly AnySchedule[],
+  ) {
+    this.#nextAt = schedules.length > 0 ? 0 : Number.POSITIVE_INFINITY;
+  }
+
+  /** When the next tick of any schedule is due (ms since the epoch; infinite without schedules). */
+  get nextAt(): number {
+    return this.#nextAt;
+  }
+
+  async enqueueDue(now: number): Promise<void> {
+    if (now < this.#nextAt) return;
+    const { nextAt } = await enqueueDueTicks(this.db, this.schedules, new Date(now));
+    this.#nextAt = nextAt ?? Number.POSITIVE_INFINITY;
+  }
+}

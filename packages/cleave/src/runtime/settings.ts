@@ -42,8 +42,14 @@ export interface ServiceSettings {
   readonly rabbitmqUrl: string | undefined;
   /** Prefix of the broker's stream and consumers; default the app name. Tests use a fresh one. */
   readonly eventsNamespace: string | undefined;
-  /** Redis for rate-limit counters shared by gateway replicas (memory when absent), and for `CLEAVE_EVENTS=bullmq`. */
+  /** Redis for rate-limit counters shared by gateway replicas (memory when absent), and for `CLEAVE_EVENTS=bullmq` and `CLEAVE_JOBS=bullmq`. */
   readonly redisUrl: string | undefined;
+  /** Where jobs wait to run: `database` (each module's `jobs` table, polled; the default) or `bullmq` (handed from that table to BullMQ on Redis). */
+  readonly jobsBackend: 'database' | 'bullmq';
+  /** Prefix of the BullMQ job queues; default the app name. Tests use a fresh one. */
+  readonly jobsNamespace: string | undefined;
+  /** `CLEAVE_JOBS=bullmq`: a job still pending this long past its due time is handed to Redis again (Redis lost it). Default 60 s. */
+  readonly jobsRedeliverAfterMs: number;
   /** The environment, for per-service addresses (`CLEAVE_SERVICE_<NAME>_URL`). */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -80,6 +86,9 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
     natsUrl: env.NATS_URL || undefined,
     rabbitmqUrl: env.RABBITMQ_URL || undefined,
     eventsNamespace: env.CLEAVE_EVENTS_NAMESPACE || undefined,
+    jobsBackend: parseJobsBackend(env.CLEAVE_JOBS),
+    jobsNamespace: env.CLEAVE_JOBS_NAMESPACE || undefined,
+    jobsRedeliverAfterMs: optionalInt(env, 'CLEAVE_JOBS_REDELIVER_AFTER_MS') ?? 60_000,
     env: { ...env },
   };
 }
@@ -113,6 +122,12 @@ function parseTransport(raw: string | undefined): ServiceSettings['eventTranspor
   if (raw === undefined || raw === '') return undefined;
   if (raw === 'local' || raw === 'http' || raw === 'nats' || raw === 'rabbitmq' || raw === 'bullmq') return raw;
   throw configErrors.SETTING_INVALID(`CLEAVE_EVENTS must be local, http, nats, rabbitmq or bullmq (got "${raw}")`);
+}
+
+function parseJobsBackend(raw: string | undefined): ServiceSettings['jobsBackend'] {
+  if (raw === undefined || raw === '' || raw === 'database') return 'database';
+  if (raw === 'bullmq') return raw;
+  throw configErrors.SETTING_INVALID(`CLEAVE_JOBS must be database or bullmq (got "${raw}")`);
 }
 
 function optionalInt(env: NodeJS.ProcessEnv, name: string): number | undefined {

@@ -1,6 +1,5 @@
 import type { Hono } from 'hono';
 import type { EventRuntime } from '../events/event-runtime.ts';
-import type { JobWorker } from '../jobs/job-worker.ts';
 import type { GatewayEnv } from '../gateway/gateway-env.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Tracer } from '../telemetry/tracer.ts';
@@ -9,6 +8,7 @@ import { wireDashboard } from './boot/dashboard.ts';
 import { wireEvents } from './boot/events.ts';
 import { wireGateway } from './boot/gateway.ts';
 import { wireJobs } from './boot/jobs.ts';
+import type { JobsLoop } from './boot/jobs.ts';
 import { wireListeners } from './boot/listeners.ts';
 import { openModuleDatabases } from './boot/module-databases.ts';
 import { wireModules } from './boot/modules.ts';
@@ -36,7 +36,7 @@ export interface RunningService {
   readonly modules: ReadonlyMap<string, ModuleRuntime>;
   readonly events: EventRuntime;
   /** The job workers of this service, by module (the modules whose jobs run here). */
-  readonly jobs: ReadonlyMap<string, JobWorker>;
+  readonly jobs: ReadonlyMap<string, JobsLoop>;
   readonly tracer: Tracer;
   readonly logger: Logger;
   /** Graceful stop: refuse new work, finish requests in flight, close databases. */
@@ -65,7 +65,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     boot.metrics.watchJobs(jobHosts);
     const { events, transport } = await wireEvents(boot, modules, remote);
     wireSagas(boot, modules);
-    const jobs = wireJobs(boot, jobHosts);
+    const jobs = await wireJobs(boot, modules, jobHosts);
     const gateway = await wireGateway(boot, router);
     const dashboard = wireDashboard(boot, modules, remote, events, { hosts: jobHosts, workers: jobs });
     if (gateway) {

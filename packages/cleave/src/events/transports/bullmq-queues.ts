@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { bullmqNamePart } from '../../util/bullmq-name.ts';
 import type { EventEnvelope } from '../event-envelope.ts';
 
 /** What a job of a subscriber's queue carries: one relay batch's events for that subscriber. */
@@ -12,8 +13,7 @@ export const KEY_PREFIX = 'cleave';
 /** The job name on every queue (BullMQ wants one; the payload says what is inside). */
 export const JOB_NAME = 'events';
 
-// Queue names and job ids must not contain ':' (BullMQ's key separator).
-const token = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_');
+const token = bullmqNamePart;
 
 /**
  * The queues of one app on Redis: one per subscribing module, `<app>.<module>`, and which

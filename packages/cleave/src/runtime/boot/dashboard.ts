@@ -15,7 +15,7 @@ import { mountDashboardPages } from '../../dashboard/pages.ts';
 import { remoteModuleAdmin } from '../../dashboard/remote-module-admin.ts';
 import { mountSagasApi } from '../../dashboard/sagas-api.ts';
 import type { EventRuntime } from '../../events/event-runtime.ts';
-import type { JobWorker } from '../../jobs/job-worker.ts';
+import type { JobsLoop } from './jobs.ts';
 import type { ModuleRuntime } from '../module-runtime.ts';
 import { serviceUrl } from '../service-directory.ts';
 import { jobsServiceOf } from '../topology.ts';
@@ -25,7 +25,7 @@ import type { ServiceBoot } from './service-boot.ts';
 /** The job workers of this service and the runtimes of their modules (hosted here or not). */
 export interface DashboardJobs {
   readonly hosts: ReadonlyMap<string, ModuleRuntime>;
-  readonly workers: ReadonlyMap<string, JobWorker>;
+  readonly workers: ReadonlyMap<string, JobsLoop>;
 }
 
 export interface ServiceDashboard {
