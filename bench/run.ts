@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   events: () => import('./events-throughput.ts'),
   saga: () => import('./saga-orders.ts'),
   embedded: () => import('./embedded-database.ts'),
+  jobs: () => import('./jobs-latency.ts'),
   media: () => import('./media-isolation.ts'),
   tracing: () => import('./tracing-cost.ts'),
   dashboard: () => import('./dashboard-cost.ts'),
