@@ -14,6 +14,9 @@ import type { AnyJob, JobContext, RateLimit } from './define-job.ts';
 import type { AnySchedule } from './define-schedule.ts';
 import type { JobTables } from './job-tables.ts';
 import { enqueueDueTicks } from './schedule-ticks.ts';
+import { JobPruneSchedule } from './job-retention.ts';
+import { DEFAULT_JOB_RETENTION } from './job-retention-settings.ts';
+import type { JobRetention } from './job-retention-settings.ts';
 
 type JobRow = Selectable<JobTables['jobs']>;
 
@@ -31,6 +34,8 @@ interface Queue {
 
 export interface JobWorkerOptions {
   readonly idleMs?: number;
+  /** How long finished jobs are kept (settings: CLEAVE_JOBS_RETAIN_DONE / _DEAD). Default 7 and 30 days. */
+  readonly retention?: JobRetention;
 }
 
 /**
@@ -50,6 +55,8 @@ export class JobWorker extends WakeableLoop {
   readonly #inFlight = new Set<Promise<void>>();
   /** When the next schedule tick is due; never for a worker without schedules (a 0 here made its idle pass spin). */
   #nextTickAt: number;
+  // Retention (jobs-ops): finished jobs past it are deleted during a pass, at most every 10 minutes.
+  readonly #pruning: JobPruneSchedule;
 
   constructor(
     private readonly host: ModuleHost,
@@ -70,6 +77,7 @@ export class JobWorker extends WakeableLoop {
     }
     this.#queues = queues;
     this.#nextTickAt = schedules.length > 0 ? 0 : Number.POSITIVE_INFINITY;
+    this.#pruning = new JobPruneSchedule(options.retention ?? DEFAULT_JOB_RETENTION);
   }
 
   override async stop(): Promise<void> {
@@ -84,6 +92,7 @@ export class JobWorker extends WakeableLoop {
       const { nextAt } = await enqueueDueTicks(this.#db, this.schedules, new Date(now));
       this.#nextTickAt = nextAt ?? Number.POSITIVE_INFINITY;
     }
+    await this.#pruning.pruneIfDue(this.#db, now);
     let claimed = 0;
     for (const queue of this.#queues.values()) {
       const free = queue.concurrency - queue.running;

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateModule } from '../../src/data/migrations.ts';
 import { openModuleDatabase } from '../../src/data/module-database.ts';
@@ -28,7 +29,7 @@ describe.skipIf(!serverUrl)('cleave jobs list', () => {
   beforeAll(async () => {
     database = await createTestDatabase(serverUrl as string, 'cleave_jobs_list');
     work = await openModuleDatabase<JobTables>('work', { kind: 'postgres', url: database.url });
-    await migrateModule(work.db, 'work', jobTableMigrations, JOB_MIGRATION_TABLE);
+    await migrateModule(work.db as unknown as Kysely<unknown>, 'work', jobTableMigrations, JOB_MIGRATION_TABLE);
     for (let i = 0; i < 5; i++) {
       ids.push(await seedJob(work.db, { name: i % 2 === 0 ? 'tick' : 'record', status: i === 3 ? 'dead' : 'done', createdAt: new Date(Date.UTC(2026, 11, 1, 8, 0, i)), finishedAt: new Date() }));
     }
