@@ -38,7 +38,7 @@ export async function cleaveJobs<T>(target: SplitTarget, ...args: string[]): Pro
   return JSON.parse(stdout) as T;
 }
 
-/** The jobs of one name in a module, newest first (`cleave jobs list --module`). */
+/** The newest 100 jobs of one name in a module (`cleave jobs list --module --name`): a seconds-cron's ticks cannot push them out. */
 export async function listJobsNamed(target: SplitTarget, module: string, name: string): Promise<ListedJob[]> {
-  return (await cleaveJobs<ListedJob[]>(target, 'list', '--module', module)).filter((j) => j.name === name);
+  return cleaveJobs<ListedJob[]>(target, 'list', '--module', module, '--name', name);
 }

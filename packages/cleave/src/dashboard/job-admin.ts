@@ -60,7 +60,7 @@ export function localJobAdmin(service: string, modules: ReadonlyMap<string, JobM
         const [counts, failures, recent, schedules] = await Promise.all([
           jobCounts(jobsDb(m), ['pending', 'running', 'done', 'dead']),
           listFailingJobs(m.name, jobsDb(m), JOBS_SHOWN),
-          listJobs(m.name, jobsDb(m), undefined, JOBS_SHOWN),
+          listJobs(m.name, jobsDb(m), { limit: JOBS_SHOWN }),
           listSchedules(m.name, jobsDb(m), m.schedules, now),
         ]);
         // Every declared queue, with the jobs sharing it, even before its first job.

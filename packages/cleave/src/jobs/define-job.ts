@@ -63,7 +63,9 @@ const NAME = /^[A-Za-z0-9][\w.-]*$/;
 /**
  * Declares a background job of a module: enqueued with `tx.enqueue(job, payload)` inside a
  * transaction of that module (a rolled-back change enqueues nothing), run at least once by
- * a worker with retries, exponential backoff, a timeout and a dead-letter state.
+ * a worker with retries, exponential backoff, a timeout and a dead-letter state. Finished
+ * jobs are kept for a retention period (`CLEAVE_JOBS_RETAIN_DONE`, `CLEAVE_JOBS_RETAIN_DEAD`)
+ * and then deleted, which frees their dedupe `key` for a new enqueue.
  *
  * @example
  * export const sendWelcome = defineJob('sendWelcome', {

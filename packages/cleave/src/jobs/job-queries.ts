@@ -44,11 +44,58 @@ function summary(module: string, r: Selectable<JobTables['jobs']>): JobSummary {
   };
 }
 
-/** A module's jobs, newest first, optionally of one status. */
-export async function listJobs(module: string, db: Kysely<JobTables>, status?: JobStatus, limit = 100): Promise<JobSummary[]> {
-  let query = db.selectFrom('jobs').selectAll().orderBy('created_at', 'desc').limit(limit);
-  if (status !== undefined) query = query.where('status', '=', status);
+/** Where a page of `listJobs` ends: the next page holds the jobs after it in the list's order (newest first). */
+export interface JobCursor {
+  readonly createdAt: Date;
+  /** The last job shown; without it, the page starts at jobs created strictly before `createdAt`. */
+  readonly id?: string;
+}
+
+/** Which jobs `listJobs` returns: every field narrows the list; `limit` is at most `MAX_JOBS_LISTED`. */
+export interface JobListFilter {
+  readonly statuses?: readonly JobStatus[];
+  readonly name?: string;
+  readonly queue?: string;
+  readonly before?: JobCursor;
+  readonly limit?: number;
+}
+
+export const DEFAULT_JOBS_LISTED = 100;
+/** A page is read into memory and sorted: bounded, so a typo cannot ask for a million rows. */
+export const MAX_JOBS_LISTED = 1_000;
+
+/**
+ * A module's jobs, newest first (`created_at`, then `id`, a total order across modules
+ * too), narrowed by `filter`. Page back with `before` = the last job of the page.
+ */
+export async function listJobs(module: string, db: Kysely<JobTables>, filter: JobListFilter = {}): Promise<JobSummary[]> {
+  const limit = Math.min(filter.limit ?? DEFAULT_JOBS_LISTED, MAX_JOBS_LISTED);
+  let query = db.selectFrom('jobs').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit);
+  if (filter.statuses !== undefined && filter.statuses.length > 0) query = query.where('status', 'in', filter.statuses);
+  if (filter.name !== undefined) query = query.where('name', '=', filter.name);
+  if (filter.queue !== undefined) query = query.where('queue', '=', filter.queue);
+  const before = filter.before;
+  if (before !== undefined) {
+    query = before.id === undefined
+      ? query.where('created_at', '<', before.createdAt)
+      : query.where((eb) => eb.or([eb('created_at', '<', before.createdAt), eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id as string)])]));
+  }
   return (await query.execute()).map((r) => summary(module, r));
+}
+
+/** The cursor of a job (to page on from it), if this module has it. */
+export async function jobCursor(db: Kysely<JobTables>, id: string): Promise<JobCursor | undefined> {
+  const row = await db.selectFrom('jobs').select(['id', 'created_at']).where('id', '=', id).executeTakeFirst();
+  return row && { createdAt: new Date(row.created_at), id: row.id };
+}
+
+/**
+ * One page out of several modules' pages (each already newest first and at most `limit`
+ * long): the newest `limit` of them, and whether any job was left over for a next page.
+ */
+export function newestJobs(pages: readonly (readonly JobSummary[])[], limit: number): { jobs: JobSummary[]; more: boolean } {
+  const all = pages.flat().sort((a, b) => b.createdAt.localeCompare(a.createdAt) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  return { jobs: all.slice(0, limit), more: all.length > limit || pages.some((p) => p.length >= limit) };
 }
 
 export async function showJob(module: string, db: Kysely<JobTables>, id: string): Promise<JobDetail | undefined> {

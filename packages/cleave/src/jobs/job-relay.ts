@@ -5,6 +5,9 @@ import { IDLE_POLL_MAX_MS, IDLE_POLL_MS, WakeableLoop } from '../util/wakeable-l
 import type { PassResult } from '../util/wakeable-loop.ts';
 import type { AnySchedule } from './define-schedule.ts';
 import type { JobTables } from './job-tables.ts';
+import { JobPruneSchedule } from './job-retention.ts';
+import { DEFAULT_JOB_RETENTION } from './job-retention-settings.ts';
+import type { JobRetention } from './job-retention-settings.ts';
 import { DueTicks } from './schedule-ticks.ts';
 
 /** A pending row handed to the queue backend: deliver `deliveryId` (the queue job's id) at `runAt`. */
@@ -24,6 +27,8 @@ export interface JobRelayOptions {
   /** A delivery still pending this long after it was due (and after it was handed over) is handed over again. */
   readonly overdueMs?: number;
   readonly batch?: number;
+  /** How long finished jobs are kept; the relay prunes them (the BullMQ backend has no table worker). */
+  readonly retention?: JobRetention;
 }
 
 /**
@@ -33,7 +38,8 @@ export interface JobRelayOptions {
  * so a worker that receives the delivery at once finds it recorded; a worker claims a row
  * only for the delivery it holds, so stale and repeated deliveries do nothing. Also, per pass:
  *
- * - the module's schedules' due ticks (once across replicas, as with the table worker);
+ * - the module's schedules' due ticks (once across replicas, as with the table worker), and
+ *   the pruning of finished jobs past their retention;
  * - rows whose worker died mid-run (lease expired) go back to pending for a new delivery
  *   (the claim then counts the attempt; past the last one the run dead-letters the job);
  * - a delivery overdue by `overdueMs` is handed over again under the same id: if Redis still
@@ -46,6 +52,7 @@ export interface JobRelayOptions {
 export class JobRelay extends WakeableLoop {
   readonly #db: Kysely<JobTables>;
   readonly #ticks: DueTicks;
+  readonly #pruning: JobPruneSchedule;
   readonly #overdueMs: number;
   readonly #batch: number;
   /** Expired leases are looked for at most once a second: a commit's wake-up should cost one statement, not two. */
@@ -60,6 +67,7 @@ export class JobRelay extends WakeableLoop {
     super(options.idleMs ?? IDLE_POLL_MS, (err) => host.logger.warn({ err }, 'job relay: a pass failed; will retry'), options.idleMs ?? IDLE_POLL_MAX_MS);
     this.#db = host.db as Kysely<JobTables>;
     this.#ticks = new DueTicks(this.#db, schedules);
+    this.#pruning = new JobPruneSchedule(options.retention ?? DEFAULT_JOB_RETENTION);
     this.#overdueMs = options.overdueMs ?? 60_000;
     this.#batch = options.batch ?? 500;
   }
@@ -67,6 +75,7 @@ export class JobRelay extends WakeableLoop {
   protected async pass(): Promise<PassResult> {
     const now = Date.now();
     await this.#ticks.enqueueDue(now);
+    await this.#pruning.pruneIfDue(this.#db, now);
     let recovered = 0;
     if (now >= this.#recoverAt) {
       recovered = await this.#recoverExpiredLeases(new Date(now));

@@ -12,6 +12,9 @@ import type { QueueSettings } from './job-queue-settings.ts';
 import { recordOutcome, runClaimedJob } from './job-run.ts';
 import type { JobRow } from './job-run.ts';
 import type { JobTables } from './job-tables.ts';
+import { JobPruneSchedule } from './job-retention.ts';
+import { DEFAULT_JOB_RETENTION } from './job-retention-settings.ts';
+import type { JobRetention } from './job-retention-settings.ts';
 import { DueTicks } from './schedule-ticks.ts';
 
 interface Queue extends QueueSettings {
@@ -22,6 +25,8 @@ interface Queue extends QueueSettings {
 
 export interface JobWorkerOptions {
   readonly idleMs?: number;
+  /** How long finished jobs are kept; past it they are deleted during a pass, at most every 10 minutes. */
+  readonly retention?: JobRetention;
 }
 
 /**
@@ -40,6 +45,7 @@ export class JobWorker extends WakeableLoop {
   readonly #queues: ReadonlyMap<string, Queue>;
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #ticks: DueTicks;
+  readonly #pruning: JobPruneSchedule;
 
   constructor(
     private readonly host: ModuleHost,
@@ -53,6 +59,7 @@ export class JobWorker extends WakeableLoop {
     this.#jobs = new Map(all.map((j) => [j.name, j]));
     this.#queues = new Map([...queueSettingsOf(all)].map(([name, settings]) => [name, { ...settings, running: 0, limitedUntil: 0 }]));
     this.#ticks = new DueTicks(this.#db, schedules);
+    this.#pruning = new JobPruneSchedule(options.retention ?? DEFAULT_JOB_RETENTION);
   }
 
   override async stop(): Promise<void> {
@@ -64,6 +71,7 @@ export class JobWorker extends WakeableLoop {
   protected async pass(): Promise<PassResult> {
     const now = Date.now();
     await this.#ticks.enqueueDue(now);
+    await this.#pruning.pruneIfDue(this.#db, now);
     let claimed = 0;
     for (const queue of this.#queues.values()) {
       const free = queue.concurrency - queue.running;

@@ -34,7 +34,10 @@ export interface EnqueueOptions {
   readonly runAt?: Date;
   /**
    * Dedupe key: while a job of this name with this key exists (pending, running, done or
-   * dead), enqueueing another is a no-op that returns the existing job's id.
+   * dead), enqueueing another is a no-op that returns the existing job's id. Finished jobs
+   * are deleted after their retention (`CLEAVE_JOBS_RETAIN_DONE`, 7 days; `..._DEAD`, 30),
+   * and then the key is free: it dedupes retries of one enqueue, not "once ever". Schedule
+   * ticks do not rely on it (`job_schedules.last_tick` runs each tick once).
    */
   readonly key?: string;
 }

@@ -3,6 +3,8 @@ import type { DatabaseLocation } from '../data/module-database.ts';
 import { configErrors } from '../errors/boot-errors.ts';
 import { parseTrustProxy } from '../gateway/client-ip.ts';
 import type { TrustProxy } from '../gateway/client-ip.ts';
+import { jobRetentionFromEnv } from '../jobs/job-retention-settings.ts';
+import type { JobRetention } from '../jobs/job-retention-settings.ts';
 
 /** Everything a service reads from its environment, parsed once at start. */
 export interface ServiceSettings {
@@ -48,6 +50,8 @@ export interface ServiceSettings {
   readonly jobsBackend: 'database' | 'bullmq';
   /** Prefix of the BullMQ job queues; default the app name. Tests use a fresh one. */
   readonly jobsNamespace: string | undefined;
+  /** How long finished jobs are kept (`CLEAVE_JOBS_RETAIN_DONE`, `CLEAVE_JOBS_RETAIN_DEAD`; default 7 and 30 days). */
+  readonly jobRetention: JobRetention;
   /** `CLEAVE_JOBS=bullmq`: a job still pending this long past its due time is handed to Redis again (Redis lost it). Default 60 s. */
   readonly jobsRedeliverAfterMs: number;
   /** The environment, for per-service addresses (`CLEAVE_SERVICE_<NAME>_URL`). */
@@ -88,6 +92,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSe
     eventsNamespace: env.CLEAVE_EVENTS_NAMESPACE || undefined,
     jobsBackend: parseJobsBackend(env.CLEAVE_JOBS),
     jobsNamespace: env.CLEAVE_JOBS_NAMESPACE || undefined,
+    jobRetention: jobRetentionFromEnv(env),
     jobsRedeliverAfterMs: optionalInt(env, 'CLEAVE_JOBS_REDELIVER_AFTER_MS') ?? 60_000,
     env: { ...env },
   };

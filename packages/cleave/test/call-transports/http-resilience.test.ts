@@ -12,6 +12,7 @@ import { listen } from '../../src/runtime/http-server.ts';
 import type { HttpServer } from '../../src/runtime/http-server.ts';
 import { callPath } from '../../src/http/http-protocol.ts';
 import type { ResilienceOptions } from '../../src/transport/resilience.ts';
+import { freePort } from '../../src/util/free-port.ts';
 import { rejectionOf } from './conformance.ts';
 import { CALLEE_SERVICE, CALLER_SERVICE, callerKey, HOST, httpCaller, keyResolver, KeyResolverStats, startEchoService } from './http-wiring.ts';
 import type { EchoService, HttpCaller } from './http-wiring.ts';
@@ -44,15 +45,6 @@ async function timed<T>(promise: Promise<T>): Promise<{ value: T; ms: number }> 
   const started = performance.now();
   const value = await promise;
   return { value, ms: performance.now() - started };
-}
-
-/** A port nothing listens on (connections are refused). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
-  return port;
 }
 
 /** A TCP proxy to `targetPort` that resets the first `dropFirst` connections it accepts. */
@@ -311,7 +303,8 @@ describe('circuit breaker', () => {
   /** A caller of a port where nothing listens, with `resilience`; its circuit opened by 5 refused calls. */
   async function openedCircuit(): Promise<{ side: HttpCaller; port: number; probe: Probe; timings: Record<string, { ms: number; detail: string }> }> {
     const probe = new Probe();
-    const port = await freePort();
+    // A port nothing listens on: connections are refused.
+    const port = await freePort(HOST);
     const side = track(httpCaller({ baseUrl: `http://${HOST}:${port}`, key, probe, resilience }));
     const timings: Record<string, { ms: number; detail: string }> = {};
     // Non-idempotent: one attempt per call, so five calls are five failures.

@@ -11,6 +11,9 @@ import { newTraceContext } from '../../src/telemetry/trace-context.ts';
 import { waitFor } from '../event-transports/wait-for.ts';
 import { flakyJob, jobsApp, limitedJob, oneService, recordJob } from './jobs-app.ts';
 import { mostStartsInAnyWindow } from './starts-in-window.ts';
+import { JobWorker } from '../../src/jobs/job-worker.ts';
+import type { PassResult } from '../../src/util/wakeable-loop.ts';
+import { daysAgo, seedJob } from './job-databases.ts';
 
 // The same jobs machinery on PGlite (CLEAVE_EMBEDDED=pglite): one process, one connection per module;
 // on each backend (BullMQ when REDIS_URL is set).
@@ -58,4 +61,21 @@ describe.each(backends)('jobs on PGlite, $backend', ({ env, skip }) => {
     expect(rows.map((r) => r.attempts)).toEqual([1, 1, 1, 1]);
     expect(mostStartsInAnyWindow(rows.map((r) => new Date(r.started_at as Date).getTime()), 1_000)).toBe(2);
   }, 60_000);
+
+  it.skipIf(skip)("a worker's pass deletes finished jobs past their retention, and keeps the rest", async () => {
+    class ProbeWorker extends JobWorker {
+      passOnce(): Promise<PassResult> {
+        return this.pass();
+      }
+    }
+    const jobs = db() as unknown as Kysely<JobTables>;
+    const old = await seedJob(jobs, { name: 'record', status: 'done', createdAt: daysAgo(3), finishedAt: daysAgo(2) });
+    const oldDead = await seedJob(jobs, { name: 'flaky', status: 'dead', createdAt: daysAgo(3), finishedAt: daysAgo(2) });
+    const recent = await seedJob(jobs, { name: 'record', status: 'done', createdAt: daysAgo(1), finishedAt: new Date() });
+    const worker = new ProbeWorker(service.modules.get('work')!, [recordJob], [], { retention: { doneMs: 86_400_000, deadMs: undefined } });
+    await worker.passOnce();
+    await worker.stop();
+    const left = (await jobs.selectFrom('jobs').select('id').where('id', 'in', [old, oldDead, recent]).execute()).map((r) => r.id).sort();
+    expect(left).toEqual([oldDead, recent].sort());
+  });
 });

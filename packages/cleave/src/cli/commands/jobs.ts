@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
-import { listJobs, retryJob, showJob } from '../../jobs/job-queries.ts';
-import type { JobStatus, JobTables } from '../../jobs/job-tables.ts';
+import { DEFAULT_JOBS_LISTED, jobCursor, listJobs, MAX_JOBS_LISTED, newestJobs, retryJob, showJob } from '../../jobs/job-queries.ts';
+import type { JobCursor } from '../../jobs/job-queries.ts';
+import { JOB_STATUSES, parseJobListOptions } from '../../jobs/job-list-filter.ts';
+import type { RawJobListOptions } from '../../jobs/job-list-filter.ts';
+import type { JobTables } from '../../jobs/job-tables.ts';
 import { enqueueRunNow } from '../../jobs/schedule-ticks.ts';
 import { IDLE_POLL_MAX_MS } from '../../util/wakeable-loop.ts';
 import type { AppDefinition } from '../../runtime/define-app.ts';
 import { loadConfig } from '../load-config.ts';
 import { withModuleDatabases } from '../open-app-databases.ts';
-
-const STATUSES: readonly JobStatus[] = ['pending', 'running', 'done', 'dead'];
 
 /** Runs `fn` on the database of each module that declares jobs or schedules (or of `only`), in turn. */
 async function eachJobModule<T>(app: AppDefinition, only: string | undefined, fn: (module: string, db: Kysely<JobTables>) => Promise<T>): Promise<T[]> {
@@ -20,24 +21,54 @@ async function eachJobModule<T>(app: AppDefinition, only: string | undefined, fn
   return results;
 }
 
-/** `cleave jobs list [--status] [--module]`, `cleave jobs show <id>`, `cleave jobs retry <id>` and `cleave jobs run <schedule>`. */
+/** Where the page after job `id` starts: that job's place in the order, read from the module that has it. */
+async function cursorOf(app: AppDefinition, only: string | undefined, id: string): Promise<JobCursor> {
+  const cursor = (await eachJobModule(app, only, (_module, db) => jobCursor(db, id))).find((c) => c !== undefined);
+  if (cursor === undefined) throw new Error(`--before: no job ${id} (pruned? pass the instant it was created instead)`);
+  return cursor;
+}
+
+/** The same listing, one page further back. */
+function nextPageCommand(options: RawJobListOptions & { module?: string; json?: boolean }, lastId: string): string {
+  const args = ['cleave jobs list'];
+  for (const option of ['status', 'name', 'queue', 'module'] as const) if (options[option] !== undefined) args.push(`--${option} ${options[option]}`);
+  if (options.limit !== undefined && options.limit !== String(DEFAULT_JOBS_LISTED)) args.push(`--limit ${options.limit}`);
+  if (options.json) args.push('--json');
+  return [...args, `--before ${lastId}`].join(' ');
+}
+
+/** `cleave jobs list [--status] [--name] [--queue] [--limit] [--before] [--module]`, `cleave jobs show <id>`, `cleave jobs retry <id>` and `cleave jobs run <schedule>`. */
 export function registerJobs(program: Command): void {
   const jobs = program.command('jobs').description('background jobs: state, history, dead jobs');
 
   jobs
     .command('list')
-    .option('--status <status>', `only jobs in this state (${STATUSES.join(', ')})`)
+    .description('jobs newest first; page back with --before <the last id shown>')
+    .option('--status <status>', `only jobs in this state, or these (comma-separated): ${JOB_STATUSES.join(', ')}`)
+    .option('--name <job>', 'only jobs of this name')
+    .option('--queue <queue>', 'only jobs of this queue')
+    .option('--limit <n>', `how many (1 to ${MAX_JOBS_LISTED})`, String(DEFAULT_JOBS_LISTED))
+    .option('--before <id|instant>', 'the page after this job (the id a page prints last), or jobs created before this ISO instant')
     .option('-m, --module <name>', 'only this module')
-    .option('--json', 'print JSON')
-    .action(async (options: { status?: string; module?: string; json?: boolean }, command: Command) => {
-      if (options.status !== undefined && !STATUSES.includes(options.status as JobStatus)) throw new Error(`--status must be one of ${STATUSES.join(', ')}`);
+    .option('--json', 'print JSON (an array; the next-page hint goes to stderr)')
+    .action(async (options: RawJobListOptions & { module?: string; json?: boolean }, command: Command) => {
+      const { filter, start } = parseJobListOptions(options);
       const { app } = await loadConfig(command.optsWithGlobals().config);
-      const list = (await eachJobModule(app, options.module, (module, db) => listJobs(module, db, options.status as JobStatus | undefined))).flat();
-      if (options.json) return console.log(JSON.stringify(list, null, 2));
-      if (list.length === 0) return console.log('no jobs');
+      const before = start === undefined || 'time' in start ? start && { createdAt: start.time } : await cursorOf(app, options.module, start.id);
+      const pages = await eachJobModule(app, options.module, (module, db) => listJobs(module, db, { ...filter, ...(before === undefined ? {} : { before }) }));
+      const { jobs: list, more } = newestJobs(pages, filter.limit);
+      const last = list.at(-1);
+      const hint = more && last !== undefined ? `more: ${nextPageCommand(options, last.id)}` : undefined;
+      if (options.json) {
+        console.log(JSON.stringify(list, null, 2));
+        if (hint !== undefined) console.error(hint);
+        return;
+      }
+      if (list.length === 0) return console.log(before === undefined ? 'no jobs' : 'no more jobs');
       for (const j of list) {
         console.log(`${j.id}  ${j.module}.${j.name}  ${j.status.padEnd(8)} attempts ${j.attempts}/${j.maxAttempts}  run at ${j.runAt}${j.lastError ? `  ${j.lastError}` : ''}`);
       }
+      if (hint !== undefined) console.log(hint);
     });
 
   jobs

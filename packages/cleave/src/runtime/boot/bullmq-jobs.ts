@@ -41,7 +41,7 @@ export async function wireBullmqJobs(boot: ServiceBoot, modules: ReadonlyMap<str
 
   const relays = new Map<string, JobRelay>();
   for (const [name, { definition, runtime }] of opened) {
-    const relay = new JobRelay(runtime, definition.schedules, (deliveries) => queues.deliver(name, deliveries), { overdueMs: settings.jobsRedeliverAfterMs });
+    const relay = new JobRelay(runtime, definition.schedules, (deliveries) => queues.deliver(name, deliveries), { overdueMs: settings.jobsRedeliverAfterMs, retention: settings.jobRetention });
     const unsubscribe = runtime.onCommitted((effects) => {
       if (effects.jobs > 0) relay.wake();
     });

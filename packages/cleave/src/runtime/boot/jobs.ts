@@ -17,7 +17,7 @@ export async function wireJobs(boot: ServiceBoot, modules: ReadonlyMap<string, M
   const workers = new Map<string, JobWorker>();
   for (const definition of boot.jobsHere.filter((d) => d.jobs.length > 0 || d.schedules.length > 0)) {
     const host = jobHosts.get(definition.name) as ModuleRuntime;
-    const worker = new JobWorker(host, definition.jobs, definition.schedules);
+    const worker = new JobWorker(host, definition.jobs, definition.schedules, { retention: boot.settings.jobRetention });
     const unsubscribe = host.onCommitted((effects) => {
       if (effects.jobs > 0) worker.wake();
     });
