@@ -7,8 +7,9 @@ export type JobStatus = 'pending' | 'running' | 'done' | 'dead';
 /**
  * The jobs of a module, in the module's own schema: enqueued in the transaction of the
  * change that asked for them, claimed by a worker with a lease (`lease`, `locked_until`),
- * kept after they finish so that a dedupe key (`unique_key`) holds for good and
- * `cleave jobs` can show what ran.
+ * kept after they finish for their retention (CLEAVE_JOBS_RETAIN_DONE / _DEAD), so that
+ * `cleave jobs` can show what ran and a dedupe key (`unique_key`) holds that long.
+ * Under `CLEAVE_JOBS=bullmq` the rows stay the record; Redis only carries deliveries.
  */
 export interface JobTables {
   jobs: {

@@ -4,7 +4,7 @@ import { BullmqJobWorker } from '../../jobs/bullmq-job-worker.ts';
 import { JobRelay } from '../../jobs/job-relay.ts';
 import type { AnyModule } from '../../module/define-module.ts';
 import type { ModuleRuntime } from '../module-runtime.ts';
-import type { JobsLoop } from './jobs.ts';
+import type { WakeableLoop } from '../../util/wakeable-loop.ts';
 import type { ServiceBoot } from './service-boot.ts';
 
 const hasJobs = (m: AnyModule) => m.jobs.length > 0 || m.schedules.length > 0;
@@ -17,7 +17,7 @@ const hasJobs = (m: AnyModule) => m.jobs.length > 0 || m.schedules.length > 0;
  * job worker per module whose jobs run here. The map holds the relays: waking one hands
  * new rows over now.
  */
-export async function wireBullmqJobs(boot: ServiceBoot, modules: ReadonlyMap<string, ModuleRuntime>, jobHosts: ReadonlyMap<string, ModuleRuntime>): Promise<ReadonlyMap<string, JobsLoop>> {
+export async function wireBullmqJobs(boot: ServiceBoot, modules: ReadonlyMap<string, ModuleRuntime>, jobHosts: ReadonlyMap<string, ModuleRuntime>): Promise<ReadonlyMap<string, Pick<WakeableLoop, 'wake'>>> {
   const { app, settings, logger, closers } = boot;
   const opened = new Map<string, { definition: AnyModule; runtime: ModuleRuntime }>();
   for (const definition of [...boot.hosted, ...boot.jobsHere].filter(hasJobs)) {
