@@ -8,6 +8,8 @@
  *       transaction) → relay → NatsEventTransport → subscriber's inbox → inbox worker,
  *       whose handler writes an effect row in the transaction that marks the event
  *       handled (exactly-once effects). One event per publishing transaction, 8 in flight;
+ *   (b') the same, but 10 events per publishing transaction: a labelled extra row showing
+ *       what the pipeline behind the publishers carries when they are not the bound;
  *   (c) the same two modules over LocalEventTransport (one process, no broker).
  * Each Cleave scenario is wired by hand from framework pieces (module runtimes, event
  * tables, startEventRuntime), each module in its own fresh database: PostgreSQL when
@@ -28,7 +30,9 @@
  *
  * BENCH_EVENTS_RAW_N (raw messages, default 100000), BENCH_EVENTS_N (events per Cleave
  * scenario, default 10000), BENCH_EVENTS_PUBLISHERS (publishing transactions in flight,
- * default 8), BENCH_EVENTS_WARMUP (untimed events first, default 500), BENCH_EVENTS_PROFILE=<dir>
+ * default 8), BENCH_EVENTS_WARMUP (untimed events first, default 500), BENCH_EVENTS_BATCHED (events per
+ * publishing transaction in the extra row (b'), default 10; 1: no such row), BENCH_EVENTS_LANES
+ * (the inbox worker's lanes; default: the framework's), BENCH_EVENTS_PROFILE=<dir>
  * (a CPU profile of each Cleave scenario's timed window, for bench/lib/profile-top.ts).
  */
 import assert from 'node:assert/strict';
@@ -92,6 +96,10 @@ export interface EventsBenchOptions {
   readonly rabbitmqUrl?: string | undefined;
   /** Redis: when set, a raw BullMQ floor and Cleave over BullmqEventTransport are measured in the same run. */
   readonly redisUrl?: string | undefined;
+  /** Events per publishing transaction in the extra row (b'); 1 or less: no such row (BENCH_EVENTS_BATCHED, default 10). */
+  readonly batchedPerTransaction: number;
+  /** The inbox worker's lanes (BENCH_EVENTS_LANES); undefined: the framework's default. */
+  readonly lanes?: number | undefined;
   /** When set, a CPU profile of each Cleave scenario's timed window is written there (BENCH_EVENTS_PROFILE). */
   readonly profileDir?: string | undefined;
 }
@@ -423,7 +431,8 @@ async function waitFor(what: string, progress: () => number | Promise<number>, t
 // ---------------------------------------------------------------------------------------
 // (b) and (c): Cleave, outbox → transport → inbox → handler
 
-async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'local' | 'rabbitmq' | 'bullmq'): Promise<CleaveResult> {
+/** `perTransaction` > 1: the publishers write that many events per transaction (a labelled extra row, not how (b) publishes). */
+async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'local' | 'rabbitmq' | 'bullmq', perTransaction = 1): Promise<CleaveResult> {
   const dbKind: DbKind = o.databaseUrl ? 'postgres' : 'pglite';
   const n = o.cleaveN;
   const stages = new StageSet();
@@ -482,6 +491,7 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
       ],
       new ProfiledTransport(inner, stages, trace),
       logger,
+      o.lanes === undefined ? {} : { lanes: o.lanes },
     );
     let stopped = false;
     const stop = async () => {
@@ -514,15 +524,20 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
     }
 
     const effects = () => subDb.count('select count(*)::int as c from effects');
+    const publishStage = perTransaction === 1 ? 'publish: one ModuleRuntime.transaction + tx.publish' : `publish: one ModuleRuntime.transaction + ${perTransaction} × tx.publish`;
     const publishRange = async (from: number, to: number) => {
       let next = from;
       const publisher = async () => {
         while (next < to) {
-          const i = next++;
+          const first = next;
+          next = Math.min(to, next + perTransaction);
+          const end = next;
           const start = now();
-          await pubRuntime.transaction(newTraceContext(), (tx) => tx.publish(userUpdated, payloadFor(i, start)));
-          trace.commit(i);
-          stages.record('publish: one ModuleRuntime.transaction + tx.publish', now() - start);
+          await pubRuntime.transaction(newTraceContext(), async (tx) => {
+            for (let i = first; i < end; i++) await tx.publish(userUpdated, payloadFor(i, start));
+          });
+          for (let i = first; i < end; i++) trace.commit(i);
+          stages.record(publishStage, now() - start, end - first);
         }
       };
       await Promise.all(Array.from({ length: o.publishers }, publisher));
@@ -531,7 +546,7 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
     await publishRange(-o.warmup, 0);
     await waitFor(`${transportKind} warm-up`, effects, o.warmup, 20);
 
-    const profile = await WindowProfile.start(o.profileDir, `cleave-${transportKind}`);
+    const profile = await WindowProfile.start(o.profileDir, `cleave-${transportKind}${perTransaction > 1 ? `-${perTransaction}-per-transaction` : ''}`);
     const before = cpuSnapshot(DB_PREFIX);
     const t0 = now();
     stages.enabled = true;
@@ -572,8 +587,9 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
     const relayBusy = busy('relay: pass with events') + busy('relay: empty pass');
     const workerBusy = busy('worker: pass with events') + busy('worker: empty pass');
     const acceptBusy = busy(CONSUMER_ACCEPT);
+    const publishers = perTransaction === 1 ? 'publishers (one transaction per event)' : `publishers (${perTransaction} events per transaction)`;
     const capacity: Record<string, number> = {
-      'publishers (measured, one event per transaction)': n / ((tPublished - t0) / 1000),
+      [`${publishers.replace('publishers (', 'publishers (measured, ')}`]: n / ((tPublished - t0) / 1000),
       'relay loop (lower bound)': (1000 * items('relay: pass with events')) / relayBusy,
       'consumer accept': (1000 * items(CONSUMER_ACCEPT)) / acceptBusy,
       'worker loop': (1000 * items('worker: pass with events')) / workerBusy,
@@ -605,12 +621,13 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
     const queues = Object.fromEntries(queueDefs.map(([name, f]) => [name, { max: Math.max(0, ...timeline.map(f)), atPublishEnd: f(publishEnd) }]));
     const [worst] = Object.entries(queues).sort((a, b) => b[1].max - a[1].max);
     // A queue of a few batches is only the pipeline's depth; a real bottleneck backs up a good share of N.
-    const bottleneck = worst && worst[1].max > Math.max(600, 0.1 * n) ? worst[0].replace(/ \(.*/, '') : 'publishers (one transaction per event)';
+    const bottleneck = worst && worst[1].max > Math.max(600, 0.1 * n) ? worst[0].replace(/ \(.*/, '') : publishers;
     const seconds = wallMs / 1000;
     const dbLabel = dbKind === 'postgres' ? 'PostgreSQL 2 databases' : 'PGlite in-memory x2';
+    const batchedLabel = `(b') Cleave outbox → NATS → inbox, exactly-once, ${perTransaction} events per publishing transaction (${dbLabel})`;
     return {
-      id: `cleave-${transportKind}`,
-      label: {
+      id: perTransaction === 1 ? `cleave-${transportKind}` : `cleave-${transportKind}-${perTransaction}-per-transaction`,
+      label: perTransaction > 1 && transportKind === 'nats' ? batchedLabel : {
         nats: `(b) Cleave outbox → NATS → inbox, exactly-once (${dbLabel})`,
         local: `(c) Cleave outbox → local → inbox, exactly-once (${dbLabel})`,
         rabbitmq: `(e) Cleave outbox → RabbitMQ → inbox, exactly-once (${dbLabel})`,
@@ -636,7 +653,9 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
       bottleneck,
       timeline,
       notes: [
-        `publish: ${o.publishers} publishers in flight, each one ModuleRuntime.transaction with one tx.publish (no other state change); pools of 5 connections per module (the framework default)`,
+        perTransaction === 1
+          ? `publish: ${o.publishers} publishers in flight, each one ModuleRuntime.transaction with one tx.publish (no other state change); pools of 5 connections per module (the framework default)`
+          : `(b'): as (b), but each publishing transaction publishes ${perTransaction} events (an app that publishes several per change, or batches its writes): what the relay, broker, consumer and inbox worker carry when the publishers are not the bound; the target is measured on (b)`,
         'end: effect count (polled every 20 ms) reaches N; latency: publish transaction committed → handler ran, inside the effect transaction (its commit follows: see the worker rows)',
       ],
     };
@@ -753,8 +772,8 @@ function cpuLine(r: ScenarioResult): string {
   );
 }
 
-export function report(raw: ScenarioResult, nats: CleaveResult, local: CleaveResult, o: EventsBenchOptions) {
-  const scenarios: ScenarioResult[] = [raw, nats, local];
+export function report(raw: ScenarioResult, nats: CleaveResult, local: CleaveResult, o: EventsBenchOptions, batched?: CleaveResult) {
+  const scenarios: ScenarioResult[] = [raw, nats, ...(batched ? [batched] : []), local];
   const table = formatTable(
     ['scenario', 'N', 'events/s', 'publish/s', 'p50 ms', 'p99 ms', `p50 @${o.pacedRate}/s`, `p99 @${o.pacedRate}/s`, 'seconds', 'verified'],
     scenarios.map((s) => [
@@ -776,7 +795,7 @@ export function report(raw: ScenarioResult, nats: CleaveResult, local: CleaveRes
   ];
 
   const analysis: string[] = [];
-  for (const r of [nats, local]) {
+  for (const r of [nats, ...(batched ? [batched] : []), local]) {
     analysis.push(`${r.label}: ${count(r.n)} events in ${r.seconds.toFixed(2)} s`, '', stageTable(r), '');
     analysis.push('queues in front of each stage (events; largest seen / when the last publish committed):');
     for (const [stage, q] of Object.entries(r.queues)) analysis.push(`  ${stage.padEnd(50)} ${count(q.max).padStart(7)} / ${count(q.atPublishEnd)}`);
@@ -808,9 +827,14 @@ export function report(raw: ScenarioResult, nats: CleaveResult, local: CleaveRes
   const json = {
     benchmark: 'events-throughput',
     ...environment(),
-    options: { rawN: o.rawN, cleaveN: o.cleaveN, publishers: o.publishers, warmup: o.warmup, rawBatch: o.rawBatch, fetchBatch: o.fetchBatch, pacedCount: o.pacedCount, pacedRate: o.pacedRate, database: nats.database },
+    options: { rawN: o.rawN, cleaveN: o.cleaveN, publishers: o.publishers, batchedPerTransaction: o.batchedPerTransaction, lanes: o.lanes ?? 'default', warmup: o.warmup, rawBatch: o.rawBatch, fetchBatch: o.fetchBatch, pacedCount: o.pacedCount, pacedRate: o.pacedRate, database: nats.database },
     rows: scenarios,
-    ratios: { cleaveNatsVsRaw: ratio, cleaveLocalVsRaw: local.eventsPerSec / raw.eventsPerSec, cleaveNatsVsLocal: nats.eventsPerSec / local.eventsPerSec },
+    ratios: {
+      cleaveNatsVsRaw: ratio,
+      cleaveLocalVsRaw: local.eventsPerSec / raw.eventsPerSec,
+      cleaveNatsVsLocal: nats.eventsPerSec / local.eventsPerSec,
+      ...(batched ? { cleaveNatsBatchedPublishersVsRaw: batched.eventsPerSec / raw.eventsPerSec } : {}),
+    },
     cpuPerEventUs: Object.fromEntries(scenarios.map((r) => [r.id, cpuPerEventUs(r)])),
     workerPerEventMs: { nats: workerBreakdown(nats), local: workerBreakdown(local) },
     targets: [...verdicts, ...paced],
@@ -819,7 +843,8 @@ export function report(raw: ScenarioResult, nats: CleaveResult, local: CleaveRes
   const text = [
     table,
     '',
-    `(b)/(a) throughput: ${ratio.toFixed(3)}   (c)/(a): ${(local.eventsPerSec / raw.eventsPerSec).toFixed(3)}`,
+    `(b)/(a) throughput: ${ratio.toFixed(3)}   (c)/(a): ${(local.eventsPerSec / raw.eventsPerSec).toFixed(3)}` +
+      (batched ? `   (b')/(a): ${(batched.eventsPerSec / raw.eventsPerSec).toFixed(3)} (${o.batchedPerTransaction} events per publishing transaction; not the target's row)` : ''),
     ...verdicts.map((v) => `${v.pass ? 'PASS' : 'MISS'}  ${v.target}: ${(v.value * 100).toFixed(1)}%`),
     ...paced.map((v) => `${v.pass ? 'PASS' : 'MISS'}  ${v.target}: ${ms(v.value)} ms`),
     '',
@@ -834,9 +859,10 @@ export async function eventsThroughput(o: EventsBenchOptions) {
   const payload = (i: number) => JSON.stringify(payloadFor(i, now()));
   const raw = await rawJetStream({ url: o.natsUrl, n: o.rawN, warmup: o.warmup, batch: o.rawBatch, fetchBatch: o.fetchBatch, paced: { count: o.pacedCount, rate: o.pacedRate }, payload });
   const nats = await cleavePipeline(o, 'nats');
+  const batched = o.batchedPerTransaction > 1 ? await cleavePipeline(o, 'nats', o.batchedPerTransaction) : undefined;
   const local = await cleavePipeline(o, 'local');
-  for (const r of [raw, nats, local]) assert.ok(r.verified.ok, `${r.id}: verification failed: ${JSON.stringify(r.verified)}`);
-  const result = report(raw, nats, local, o);
+  for (const r of [raw, nats, ...(batched ? [batched] : []), local]) assert.ok(r.verified.ok, `${r.id}: verification failed: ${JSON.stringify(r.verified)}`);
+  const result = report(raw, nats, local, o, batched);
   // Every other broker against its own raw client, in the same run.
   const pairs: { readonly kind: string; readonly raw: ScenarioResult; readonly cleave: CleaveResult }[] = [];
   if (o.rabbitmqUrl) {
@@ -882,6 +908,8 @@ export async function run(): Promise<void> {
     rabbitmqUrl: process.env.RABBITMQ_URL || undefined,
     redisUrl: process.env.REDIS_URL || undefined,
     profileDir: process.env.BENCH_EVENTS_PROFILE || undefined,
+    batchedPerTransaction: Number(process.env.BENCH_EVENTS_BATCHED ?? 10),
+    lanes: process.env.BENCH_EVENTS_LANES ? Number(process.env.BENCH_EVENTS_LANES) : undefined,
   };
   const loadBefore = loadavg();
   const { text, json } = await eventsThroughput(options);

@@ -5,13 +5,14 @@
  */
 
 /**
- * Splits `items` (oldest first) into contiguous batches of at most `max`, as many as there
- * are lanes when there are enough items, and as even as possible: a pass is as long as
- * its longest lane.
+ * Splits `items` (oldest first) into contiguous batches of at most `max`, as even as
+ * possible (the lanes finish together). A lane opens for every `perLane` items, up to
+ * `lanes`: while the worker keeps up, its few heads share one transaction (one commit);
+ * a backlog spreads over every lane.
  */
-export function splitIntoLanes<T>(items: readonly T[], lanes: number, max: number): T[][] {
+export function splitIntoLanes<T>(items: readonly T[], lanes: number, max: number, perLane = 1): T[][] {
   if (items.length === 0) return [];
-  const count = Math.max(Math.min(lanes, items.length), Math.ceil(items.length / max));
+  const count = Math.max(Math.min(lanes, Math.ceil(items.length / perLane)), Math.ceil(items.length / max));
   const batches: T[][] = [];
   let start = 0;
   for (let b = 0; b < count; b++) {

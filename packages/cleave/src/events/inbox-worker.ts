@@ -28,6 +28,8 @@ export interface InboxWorkerOptions {
    * aggregates (a pass's heads are split between them); default 3 of the module pool's 5.
    */
   readonly lanes?: number;
+  /** Due heads per lane before another lane opens (default 16): few heads share one transaction. */
+  readonly eventsPerLane?: number;
 }
 
 /**
@@ -98,7 +100,7 @@ export class InboxWorker extends WakeableLoop {
       const waiting = heads.filter((r) => new Date(r.next_attempt_at).getTime() > now).map((r) => new Date(r.next_attempt_at).getTime() - now);
       nextInMs = waiting.length ? Math.min(...waiting) : undefined;
       const due = heads.filter((r) => new Date(r.next_attempt_at).getTime() <= now && !inFlight.has(aggregateOf(r)));
-      const batches = splitIntoLanes(due.slice(0, lanes.free * BATCH_MAX), lanes.free, BATCH_MAX);
+      const batches = splitIntoLanes(due.slice(0, lanes.free * BATCH_MAX), lanes.free, BATCH_MAX, this.options.eventsPerLane ?? EVENTS_PER_LANE);
       for (const batch of batches) {
         const keys = batch.map(aggregateOf);
         for (const key of keys) inFlight.add(key);
@@ -248,6 +250,13 @@ export class InboxWorker extends WakeableLoop {
  * past 64 of them in one transaction PostgreSQL's snapshots overflow to a slower path.
  */
 const BATCH_MAX = 48;
+
+/**
+ * A lane opens per this many due heads: below it, a second transaction costs a commit and
+ * a lock for the round trips of a handful of events (measured: CPU per event rose by half
+ * with a lane per few heads while the worker kept up).
+ */
+const EVENTS_PER_LANE = 16;
 
 /** Lanes by default: 3 of the module pool's 5 connections, leaving 2 to the module's requests and to the inbox's writer. */
 const DEFAULT_LANES = 3;
