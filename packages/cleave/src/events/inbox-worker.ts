@@ -83,38 +83,51 @@ export class InboxWorker extends WakeableLoop {
 
   /**
    * Handles due heads until none is left: each free lane takes a batch of heads of
-   * aggregates no lane is working on, and when a lane is done the heads are read again
-   * (its aggregates' next events are heads now). Reports whether it did anything, and
-   * when to look next.
+   * aggregates no lane is working on. Heads are read ahead (two batches per lane) and
+   * kept until a lane is free: a head stays the head of its aggregate while no lane here
+   * has it (another replica taking it meanwhile is caught by the lock). They are read
+   * again when too few are left, once a lane is done (its aggregates' next events are
+   * heads now). Reports whether it did anything, and when to look next.
    */
   async workOnce(): Promise<PassResult> {
     const lanes = new Lanes(Math.max(1, this.options.lanes ?? DEFAULT_LANES));
-    // Aggregates a lane is working on: the heads read meanwhile still show their head
+    // Aggregates a lane is working on: heads read meanwhile still show their head
     // (pending until its lane commits), which must not go to a second lane.
     const inFlight = new Set<string>();
+    let candidates: InboxRow[] = [];
+    let readAgain = true;
+    let readWasFull = false;
     let worked = false;
     let nextInMs: number | undefined;
     while (!this.#stopping && !lanes.failed) {
-      const limit = this.options.batchSize ?? inFlight.size + lanes.free * BATCH_MAX;
-      const heads = await this.#heads(limit);
-      const now = Date.now();
-      const waiting = heads.filter((r) => new Date(r.next_attempt_at).getTime() > now).map((r) => new Date(r.next_attempt_at).getTime() - now);
-      nextInMs = waiting.length ? Math.min(...waiting) : undefined;
-      const due = heads.filter((r) => new Date(r.next_attempt_at).getTime() <= now && !inFlight.has(aggregateOf(r)));
-      const batches = splitIntoLanes(due.slice(0, lanes.free * BATCH_MAX), lanes.free, BATCH_MAX, this.options.eventsPerLane ?? EVENTS_PER_LANE);
+      if (readAgain && candidates.length < lanes.free * BATCH_MAX) {
+        const limit = this.options.batchSize ?? inFlight.size + lanes.size * BATCH_MAX * READ_AHEAD;
+        const heads = await this.#heads(limit);
+        const now = Date.now();
+        const waiting = heads.filter((r) => new Date(r.next_attempt_at).getTime() > now).map((r) => new Date(r.next_attempt_at).getTime() - now);
+        nextInMs = waiting.length ? Math.min(...waiting) : undefined;
+        candidates = heads.filter((r) => new Date(r.next_attempt_at).getTime() <= now && !inFlight.has(aggregateOf(r)));
+        readAgain = false;
+        readWasFull = heads.length >= limit;
+      }
+      const batches = splitIntoLanes(candidates.splice(0, lanes.free * BATCH_MAX), lanes.free, BATCH_MAX, this.options.eventsPerLane ?? EVENTS_PER_LANE);
       for (const batch of batches) {
         const keys = batch.map(aggregateOf);
         for (const key of keys) inFlight.add(key);
         lanes.start(
           () => (batch.length > 1 ? this.#handleBatch(batch) : this.#handle(batch[0]!)),
-          () => keys.forEach((key) => inFlight.delete(key)),
+          () => {
+            for (const key of keys) inFlight.delete(key);
+            readAgain = true;
+          },
         );
       }
       worked ||= batches.length > 0;
       if (!lanes.busy) break;
-      // Read on at once only when the read was full and a lane is still free; else the
-      // next heads come from a lane finishing (and events that arrive meanwhile wake the loop).
-      if (batches.length === 0 || heads.length < limit || lanes.free === 0) await lanes.next();
+      // A lane still free and nothing left of a full read: there are more heads, read on at
+      // once. Otherwise the next heads come from a lane finishing (events arriving meanwhile wake the loop).
+      if (lanes.free > 0 && batches.length > 0 && candidates.length === 0 && readWasFull) readAgain = true;
+      else await lanes.next();
     }
     await lanes.drain();
     return { worked, ...(nextInMs !== undefined ? { nextInMs } : {}) };
@@ -264,6 +277,9 @@ const BATCH_MAX = 48;
  * with a lane per few heads while the worker kept up).
  */
 const EVENTS_PER_LANE = 16;
+
+/** Heads read per lane and pass, in batches: what is not taken at once waits for a lane to be free. */
+const READ_AHEAD = 2;
 
 /** Lanes by default: 3 of the module pool's 5 connections, leaving 2 to the module's requests and to the inbox's writer. */
 const DEFAULT_LANES = 3;
