@@ -8,6 +8,8 @@
  *       transaction) → relay → NatsEventTransport → subscriber's inbox → inbox worker,
  *       whose handler writes an effect row in the transaction that marks the event
  *       handled (exactly-once effects). One event per publishing transaction, 8 in flight;
+ *   (b') the same, but 10 events per publishing transaction: a labelled extra row showing
+ *       what the pipeline behind the publishers carries when they are not the bound;
  *   (c) the same two modules over LocalEventTransport (one process, no broker).
  * Each Cleave scenario is wired by hand from framework pieces (module runtimes, event
  * tables, startEventRuntime), each module in its own fresh database: PostgreSQL when
@@ -28,7 +30,10 @@
  *
  * BENCH_EVENTS_RAW_N (raw messages, default 100000), BENCH_EVENTS_N (events per Cleave
  * scenario, default 10000), BENCH_EVENTS_PUBLISHERS (publishing transactions in flight,
- * default 8), BENCH_EVENTS_WARMUP (untimed events first, default 500).
+ * default 8), BENCH_EVENTS_WARMUP (untimed events first, default 500), BENCH_EVENTS_BATCHED (events per
+ * publishing transaction in the extra row (b'), default 10; 1: no such row), BENCH_EVENTS_LANES
+ * (the inbox worker's lanes; default: the framework's), BENCH_EVENTS_PROFILE=<dir>
+ * (a CPU profile of each Cleave scenario's timed window, for bench/lib/profile-top.ts).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -36,8 +41,8 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PGlite } from '@electric-sql/pglite';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, nanos } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Generated } from 'kysely';
 import amqp from 'amqplib';
@@ -65,10 +70,12 @@ import { newTraceContext } from '../packages/cleave/src/telemetry/trace-context.
 import { disabledTracer } from '../packages/cleave/src/telemetry/tracer.ts';
 import { count, isMain } from './lib/load.ts';
 import { rawBullmq } from './lib/raw-bullmq.ts';
-import { latencySummary, publishInBatches, Receipts } from './lib/raw-floor.ts';
+import { latencySummary, paced } from './lib/raw-floor.ts';
+import { rawJetStream } from './lib/raw-jetstream.ts';
 import { rawRabbitMq } from './lib/raw-rabbitmq.ts';
 import { environment, formatTable, writeJson } from './lib/measure.ts';
 import { cpuSnapshot, cpuUse, StageSet, timeStatements } from './lib/stage-profile.ts';
+import { WindowProfile } from './lib/window-profile.ts';
 import type { CpuUse, StageSummary } from './lib/stage-profile.ts';
 
 export interface EventsBenchOptions {
@@ -89,6 +96,12 @@ export interface EventsBenchOptions {
   readonly rabbitmqUrl?: string | undefined;
   /** Redis: when set, a raw BullMQ floor and Cleave over BullmqEventTransport are measured in the same run. */
   readonly redisUrl?: string | undefined;
+  /** Events per publishing transaction in the extra row (b'); 1 or less: no such row (BENCH_EVENTS_BATCHED, default 10). */
+  readonly batchedPerTransaction: number;
+  /** The inbox worker's lanes (BENCH_EVENTS_LANES); undefined: the framework's default. */
+  readonly lanes?: number | undefined;
+  /** When set, a CPU profile of each Cleave scenario's timed window is written there (BENCH_EVENTS_PROFILE). */
+  readonly profileDir?: string | undefined;
 }
 
 export const targets = {
@@ -221,18 +234,6 @@ function hop(from: Float64Array, to: Float64Array, start = 0, end = from.length)
 }
 
 
-/** Starts `fire(k)` for k < count at `rate` per second, on schedule (not after the previous one finished). */
-async function paced(count: number, rate: number, fire: (k: number) => Promise<unknown>): Promise<void> {
-  const start = now();
-  const pending: Promise<unknown>[] = [];
-  for (let k = 0; k < count; k++) {
-    const wait = start + (k * 1000) / rate - now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    pending.push(fire(k));
-  }
-  await Promise.all(pending);
-}
-
 // ---------------------------------------------------------------------------------------
 // Databases: each module its own, set up as openModuleDatabase does, plus a statement timer
 
@@ -257,7 +258,8 @@ function statementLabel(text: string): string {
   if (s.startsWith('update "outbox"')) return 'update published_at';
   if (s.startsWith('insert into "inbox"')) return 'insert inbox';
   if (text.includes('distinct on')) return 'select heads';
-  if (s.startsWith('select "status" from "inbox"')) return 'lock inbox row';
+  if (s.startsWith('select "status"') || s.startsWith('select "event_id", "status"')) return 'lock inbox rows';
+  if (s.startsWith('savepoint')) return 'savepoint';
   if (s.startsWith('insert into "effects"')) return 'insert effect';
   if (s.startsWith('update "inbox"')) return 'update inbox done';
   if (s.startsWith('insert into "inbox_cursors"')) return 'upsert stream position';
@@ -427,95 +429,10 @@ async function waitFor(what: string, progress: () => number | Promise<number>, t
 }
 
 // ---------------------------------------------------------------------------------------
-// (a) raw JetStream
-
-async function rawJetStream(o: EventsBenchOptions): Promise<ScenarioResult> {
-  const id = randomBytes(4).toString('hex');
-  const streamName = `bench_raw_${id}`;
-  const prefix = `bench.raw_${id}`;
-  const subject = `${prefix}.bench_publisher.user_updated_v1`;
-  const nc = await connect({ servers: o.natsUrl, name: 'bench-raw' });
-  const jsm = await jetstreamManager(nc);
-  const js = jetstream(nc);
-  try {
-    // As NatsEventTransport: file storage (the default), a 2-minute dedup window.
-    await jsm.streams.add({ name: streamName, subjects: [`${prefix}.>`], duplicate_window: nanos(120_000) });
-    await jsm.consumers.add(streamName, {
-      durable_name: 'raw',
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: `${prefix}.bench_publisher.>`,
-      ack_wait: nanos(30_000),
-      max_deliver: -1,
-    });
-    const consumer = await js.consumers.get(streamName, 'raw');
-    const timed = o.warmup + o.rawN;
-    const total = timed + o.pacedCount;
-    const receipts = new Receipts(o.rawN + o.pacedCount);
-    let fetches = 0;
-    let closing = false;
-    const consuming = (async () => {
-      while (!closing && receipts.received < total) {
-        const messages = await consumer.fetch({ max_messages: o.fetchBatch, expires: 1_000 });
-        fetches++;
-        for await (const m of messages) {
-          receipts.record(m.json<Payload>());
-          m.ack();
-          if (receipts.received >= total) break;
-        }
-      }
-    })();
-    const send = (b: number, end: number) => {
-      const acks = [];
-      for (let i = b; i < end; i++) acks.push(js.publish(subject, JSON.stringify(payloadFor(i, now())), { msgID: `${id}-${i}`, timeout: 5_000 }));
-      return Promise.all(acks);
-    };
-
-    await publishInBatches(-o.warmup, 0, o.rawBatch, send);
-    await waitFor('raw warm-up', () => receipts.received, o.warmup, 5);
-    const before = cpuSnapshot(DB_PREFIX);
-    const t0 = now();
-    await publishInBatches(0, o.rawN, o.rawBatch, send);
-    const tPublished = now();
-    const tDone = await waitFor('raw consume', () => receipts.received, timed, 2);
-    const after = cpuSnapshot(DB_PREFIX);
-
-    await paced(o.pacedCount, o.pacedRate, (k) => js.publish(subject, JSON.stringify(payloadFor(o.rawN + k, now())), { msgID: `${id}-${o.rawN + k}`, timeout: 5_000 }));
-    await waitFor('raw paced', () => receipts.received, total, 2);
-    closing = true;
-    await consuming;
-
-    const { missing, duplicates, received } = receipts;
-    const seconds = (tDone - t0) / 1000;
-    return {
-      id: 'raw-jetstream',
-      label: '(a) raw JetStream publish + pull consume, acks',
-      n: o.rawN,
-      warmup: o.warmup,
-      eventsPerSec: o.rawN / seconds,
-      seconds,
-      publishPerSec: o.rawN / ((tPublished - t0) / 1000),
-      publishSeconds: (tPublished - t0) / 1000,
-      latencyMs: receipts.latencyMs(0, o.rawN),
-      pacedLatencyMs: receipts.latencyMs(o.rawN),
-      verified: { received: received - o.warmup, paced: o.pacedCount, missing, duplicates, ok: missing === 0 && duplicates === 0, fetches },
-      cpu: cpuUse(before, after),
-      notes: [
-        `publish: batches of ${o.rawBatch} js.publish with msgID, PubAcks awaited together per batch; consume: durable pull consumer, fetch ${o.fetchBatch}, ack each message as it arrives`,
-        "Cleave's NatsEventTransport (as of this run) reads with an ephemeral ack-free consumer and commits its stream position with the inbox rows, so the floor's broker does more per message (acks) than Cleave's",
-        'latency: sentAt (performance.now() just before js.publish, in the payload) → message handed to the consumer',
-      ],
-    };
-  } finally {
-    await jsm.streams.delete(streamName).catch(() => false);
-    await nc.close();
-  }
-}
-
-// ---------------------------------------------------------------------------------------
 // (b) and (c): Cleave, outbox → transport → inbox → handler
 
-async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'local' | 'rabbitmq' | 'bullmq'): Promise<CleaveResult> {
+/** `perTransaction` > 1: the publishers write that many events per transaction (a labelled extra row, not how (b) publishes). */
+async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'local' | 'rabbitmq' | 'bullmq', perTransaction = 1): Promise<CleaveResult> {
   const dbKind: DbKind = o.databaseUrl ? 'postgres' : 'pglite';
   const n = o.cleaveN;
   const stages = new StageSet();
@@ -574,6 +491,7 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
       ],
       new ProfiledTransport(inner, stages, trace),
       logger,
+      o.lanes === undefined ? {} : { lanes: o.lanes },
     );
     let stopped = false;
     const stop = async () => {
@@ -606,15 +524,20 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
     }
 
     const effects = () => subDb.count('select count(*)::int as c from effects');
+    const publishStage = perTransaction === 1 ? 'publish: one ModuleRuntime.transaction + tx.publish' : `publish: one ModuleRuntime.transaction + ${perTransaction} × tx.publish`;
     const publishRange = async (from: number, to: number) => {
       let next = from;
       const publisher = async () => {
         while (next < to) {
-          const i = next++;
+          const first = next;
+          next = Math.min(to, next + perTransaction);
+          const end = next;
           const start = now();
-          await pubRuntime.transaction(newTraceContext(), (tx) => tx.publish(userUpdated, payloadFor(i, start)));
-          trace.commit(i);
-          stages.record('publish: one ModuleRuntime.transaction + tx.publish', now() - start);
+          await pubRuntime.transaction(newTraceContext(), async (tx) => {
+            for (let i = first; i < end; i++) await tx.publish(userUpdated, payloadFor(i, start));
+          });
+          for (let i = first; i < end; i++) trace.commit(i);
+          stages.record(publishStage, now() - start, end - first);
         }
       };
       await Promise.all(Array.from({ length: o.publishers }, publisher));
@@ -623,6 +546,7 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
     await publishRange(-o.warmup, 0);
     await waitFor(`${transportKind} warm-up`, effects, o.warmup, 20);
 
+    const profile = await WindowProfile.start(o.profileDir, `cleave-${transportKind}${perTransaction > 1 ? `-${perTransaction}-per-transaction` : ''}`);
     const before = cpuSnapshot(DB_PREFIX);
     const t0 = now();
     stages.enabled = true;
@@ -635,6 +559,7 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
     clearInterval(sampler);
     timeline.push({ t: Math.round(tDone - t0), committed: trace.committed, relayed: trace.relayed, inbox: trace.inbox, handled: trace.handled });
     const after = cpuSnapshot(DB_PREFIX);
+    if (profile) console.error(`CPU profile of the timed window: ${await profile.stop()}`);
 
     // Light load: events one by one on a schedule, for latency without a backlog.
     await paced(o.pacedCount, o.pacedRate, async (k) => {
@@ -662,8 +587,9 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
     const relayBusy = busy('relay: pass with events') + busy('relay: empty pass');
     const workerBusy = busy('worker: pass with events') + busy('worker: empty pass');
     const acceptBusy = busy(CONSUMER_ACCEPT);
+    const publishers = perTransaction === 1 ? 'publishers (one transaction per event)' : `publishers (${perTransaction} events per transaction)`;
     const capacity: Record<string, number> = {
-      'publishers (measured, one event per transaction)': n / ((tPublished - t0) / 1000),
+      [`${publishers.replace('publishers (', 'publishers (measured, ')}`]: n / ((tPublished - t0) / 1000),
       'relay loop (lower bound)': (1000 * items('relay: pass with events')) / relayBusy,
       'consumer accept': (1000 * items(CONSUMER_ACCEPT)) / acceptBusy,
       'worker loop': (1000 * items('worker: pass with events')) / workerBusy,
@@ -695,12 +621,13 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
     const queues = Object.fromEntries(queueDefs.map(([name, f]) => [name, { max: Math.max(0, ...timeline.map(f)), atPublishEnd: f(publishEnd) }]));
     const [worst] = Object.entries(queues).sort((a, b) => b[1].max - a[1].max);
     // A queue of a few batches is only the pipeline's depth; a real bottleneck backs up a good share of N.
-    const bottleneck = worst && worst[1].max > Math.max(600, 0.1 * n) ? worst[0].replace(/ \(.*/, '') : 'publishers (one transaction per event)';
+    const bottleneck = worst && worst[1].max > Math.max(600, 0.1 * n) ? worst[0].replace(/ \(.*/, '') : publishers;
     const seconds = wallMs / 1000;
     const dbLabel = dbKind === 'postgres' ? 'PostgreSQL 2 databases' : 'PGlite in-memory x2';
+    const batchedLabel = `(b') Cleave outbox → NATS → inbox, exactly-once, ${perTransaction} events per publishing transaction (${dbLabel})`;
     return {
-      id: `cleave-${transportKind}`,
-      label: {
+      id: perTransaction === 1 ? `cleave-${transportKind}` : `cleave-${transportKind}-${perTransaction}-per-transaction`,
+      label: perTransaction > 1 && transportKind === 'nats' ? batchedLabel : {
         nats: `(b) Cleave outbox → NATS → inbox, exactly-once (${dbLabel})`,
         local: `(c) Cleave outbox → local → inbox, exactly-once (${dbLabel})`,
         rabbitmq: `(e) Cleave outbox → RabbitMQ → inbox, exactly-once (${dbLabel})`,
@@ -726,7 +653,9 @@ async function cleavePipeline(o: EventsBenchOptions, transportKind: 'nats' | 'lo
       bottleneck,
       timeline,
       notes: [
-        `publish: ${o.publishers} publishers in flight, each one ModuleRuntime.transaction with one tx.publish (no other state change); pools of 5 connections per module (the framework default)`,
+        perTransaction === 1
+          ? `publish: ${o.publishers} publishers in flight, each one ModuleRuntime.transaction with one tx.publish (no other state change); pools of 5 connections per module (the framework default)`
+          : `(b'): as (b), but each publishing transaction publishes ${perTransaction} events (an app that publishes several per change, or batches its writes): what the relay, broker, consumer and inbox worker carry when the publishers are not the bound; the target is measured on (b)`,
         'end: effect count (polled every 20 ms) reaches N; latency: publish transaction committed → handler ran, inside the effect transaction (its commit follows: see the worker rows)',
       ],
     };
@@ -788,7 +717,8 @@ const STAGE_ORDER: readonly (readonly [string, string])[] = [
   ['worker: pass with events', ''],
   ['subscriber db: select heads', '  '],
   ['subscriber db: begin', '  '],
-  ['subscriber db: lock inbox row', '  '],
+  ['subscriber db: lock inbox rows', '  '],
+  ['subscriber db: savepoint', '  '],
   ['subscriber db: insert effect', '  '],
   ['subscriber db: update inbox done', '  '],
   ['subscriber db: commit', '  '],
@@ -809,24 +739,21 @@ function stageTable(result: CleaveResult): string {
   return formatTable(['stage (timed window only)', 'calls', 'items/call', 'mean ms', 'p99 ms', 'busy s', 'of wall'], rows);
 }
 
-/** The worker's per-event cost, split into its statements and the rest (JS: parse, span, handler, Kysely). */
-function workerBreakdown(result: CleaveResult): { perEventMs: number; parts: Record<string, number> } | undefined {
+/**
+ * The worker's statements per event handled (each statement's total time over the events),
+ * and the worker's busy time per event: with several lanes the statements of different
+ * lanes overlap, so their sum may exceed the busy time. BEGIN and COMMIT are left out: the
+ * consumer's inbox transactions run them on the same database.
+ */
+function workerBreakdown(result: CleaveResult): { busyPerEventMs: number; statementsPerEventMs: Record<string, number> } | undefined {
   const byName = new Map(result.stages.map((s) => [s.stage, s]));
   const pass = byName.get('worker: pass with events');
   if (!pass || pass.items === 0) return undefined;
-  const heads = byName.get('subscriber db: select heads')?.totalMs ?? 0;
-  // Each event runs each statement once; means, because the consumer's accept transactions also BEGIN/COMMIT here.
-  const per = (name: string) => byName.get(`subscriber db: ${name}`)?.meanMs ?? 0;
-  const perEventMs = (pass.totalMs - heads) / pass.items;
-  const parts: Record<string, number> = {
-    begin: per('begin'),
-    'lock inbox row': per('lock inbox row'),
-    'insert effect': per('insert effect'),
-    'update inbox done': per('update inbox done'),
-    commit: per('commit'),
-  };
-  parts['rest (JS, Kysely, pool)'] = perEventMs - Object.values(parts).reduce((a, b) => a + b, 0);
-  return { perEventMs, parts };
+  const statementsPerEventMs: Record<string, number> = {};
+  for (const name of ['select heads', 'lock inbox rows', 'savepoint', 'insert effect', 'update inbox done']) {
+    statementsPerEventMs[name] = (byName.get(`subscriber db: ${name}`)?.totalMs ?? 0) / pass.items;
+  }
+  return { busyPerEventMs: pass.totalMs / pass.items, statementsPerEventMs };
 }
 
 /** CPU time this scenario's own processes spent per event: node, nats-server and the bench's databases. */
@@ -845,8 +772,8 @@ function cpuLine(r: ScenarioResult): string {
   );
 }
 
-export function report(raw: ScenarioResult, nats: CleaveResult, local: CleaveResult, o: EventsBenchOptions) {
-  const scenarios: ScenarioResult[] = [raw, nats, local];
+export function report(raw: ScenarioResult, nats: CleaveResult, local: CleaveResult, o: EventsBenchOptions, batched?: CleaveResult) {
+  const scenarios: ScenarioResult[] = [raw, nats, ...(batched ? [batched] : []), local];
   const table = formatTable(
     ['scenario', 'N', 'events/s', 'publish/s', 'p50 ms', 'p99 ms', `p50 @${o.pacedRate}/s`, `p99 @${o.pacedRate}/s`, 'seconds', 'verified'],
     scenarios.map((s) => [
@@ -868,7 +795,7 @@ export function report(raw: ScenarioResult, nats: CleaveResult, local: CleaveRes
   ];
 
   const analysis: string[] = [];
-  for (const r of [nats, local]) {
+  for (const r of [nats, ...(batched ? [batched] : []), local]) {
     analysis.push(`${r.label}: ${count(r.n)} events in ${r.seconds.toFixed(2)} s`, '', stageTable(r), '');
     analysis.push('queues in front of each stage (events; largest seen / when the last publish committed):');
     for (const [stage, q] of Object.entries(r.queues)) analysis.push(`  ${stage.padEnd(50)} ${count(q.max).padStart(7)} / ${count(q.atPublishEnd)}`);
@@ -877,7 +804,7 @@ export function report(raw: ScenarioResult, nats: CleaveResult, local: CleaveRes
     for (const [stage, v] of Object.entries(r.capacity)) analysis.push(`  ${stage.padEnd(50)} ${count(v).padStart(7)}`);
     const w = workerBreakdown(r);
     if (w) {
-      analysis.push(`worker, per event: ${ms(w.perEventMs)} ms = ${Object.entries(w.parts).map(([k, v]) => `${k} ${ms(v)}`).join(' + ')}`);
+      analysis.push(`worker, per event: busy ${ms(w.busyPerEventMs)} ms; statements (summed over lanes) ${Object.entries(w.statementsPerEventMs).map(([k, v]) => `${k} ${ms(v)}`).join(', ')}`);
     }
     analysis.push(`latency hops at full speed (p50 / p99 ms): ${Object.entries(r.hopsMs).map(([k, v]) => `${k} ${ms(v.p50)} / ${ms(v.p99)}`).join('; ')}`);
     analysis.push(`latency hops at ${o.pacedRate}/s (p50 / p99 ms): ${Object.entries(r.pacedHopsMs).map(([k, v]) => `${k} ${ms(v.p50)} / ${ms(v.p99)}`).join('; ')}`);
@@ -900,9 +827,14 @@ export function report(raw: ScenarioResult, nats: CleaveResult, local: CleaveRes
   const json = {
     benchmark: 'events-throughput',
     ...environment(),
-    options: { rawN: o.rawN, cleaveN: o.cleaveN, publishers: o.publishers, warmup: o.warmup, rawBatch: o.rawBatch, fetchBatch: o.fetchBatch, pacedCount: o.pacedCount, pacedRate: o.pacedRate, database: nats.database },
+    options: { rawN: o.rawN, cleaveN: o.cleaveN, publishers: o.publishers, batchedPerTransaction: o.batchedPerTransaction, lanes: o.lanes ?? 'default', warmup: o.warmup, rawBatch: o.rawBatch, fetchBatch: o.fetchBatch, pacedCount: o.pacedCount, pacedRate: o.pacedRate, database: nats.database },
     rows: scenarios,
-    ratios: { cleaveNatsVsRaw: ratio, cleaveLocalVsRaw: local.eventsPerSec / raw.eventsPerSec, cleaveNatsVsLocal: nats.eventsPerSec / local.eventsPerSec },
+    ratios: {
+      cleaveNatsVsRaw: ratio,
+      cleaveLocalVsRaw: local.eventsPerSec / raw.eventsPerSec,
+      cleaveNatsVsLocal: nats.eventsPerSec / local.eventsPerSec,
+      ...(batched ? { cleaveNatsBatchedPublishersVsRaw: batched.eventsPerSec / raw.eventsPerSec } : {}),
+    },
     cpuPerEventUs: Object.fromEntries(scenarios.map((r) => [r.id, cpuPerEventUs(r)])),
     workerPerEventMs: { nats: workerBreakdown(nats), local: workerBreakdown(local) },
     targets: [...verdicts, ...paced],
@@ -911,7 +843,8 @@ export function report(raw: ScenarioResult, nats: CleaveResult, local: CleaveRes
   const text = [
     table,
     '',
-    `(b)/(a) throughput: ${ratio.toFixed(3)}   (c)/(a): ${(local.eventsPerSec / raw.eventsPerSec).toFixed(3)}`,
+    `(b)/(a) throughput: ${ratio.toFixed(3)}   (c)/(a): ${(local.eventsPerSec / raw.eventsPerSec).toFixed(3)}` +
+      (batched ? `   (b')/(a): ${(batched.eventsPerSec / raw.eventsPerSec).toFixed(3)} (${o.batchedPerTransaction} events per publishing transaction; not the target's row)` : ''),
     ...verdicts.map((v) => `${v.pass ? 'PASS' : 'MISS'}  ${v.target}: ${(v.value * 100).toFixed(1)}%`),
     ...paced.map((v) => `${v.pass ? 'PASS' : 'MISS'}  ${v.target}: ${ms(v.value)} ms`),
     '',
@@ -923,13 +856,14 @@ export function report(raw: ScenarioResult, nats: CleaveResult, local: CleaveRes
 }
 
 export async function eventsThroughput(o: EventsBenchOptions) {
-  const raw = await rawJetStream(o);
-  const nats = await cleavePipeline(o, 'nats');
-  const local = await cleavePipeline(o, 'local');
-  for (const r of [raw, nats, local]) assert.ok(r.verified.ok, `${r.id}: verification failed: ${JSON.stringify(r.verified)}`);
-  const result = report(raw, nats, local, o);
-  // Every other broker against its own raw client, in the same run.
   const payload = (i: number) => JSON.stringify(payloadFor(i, now()));
+  const raw = await rawJetStream({ url: o.natsUrl, n: o.rawN, warmup: o.warmup, batch: o.rawBatch, fetchBatch: o.fetchBatch, paced: { count: o.pacedCount, rate: o.pacedRate }, payload });
+  const nats = await cleavePipeline(o, 'nats');
+  const batched = o.batchedPerTransaction > 1 ? await cleavePipeline(o, 'nats', o.batchedPerTransaction) : undefined;
+  const local = await cleavePipeline(o, 'local');
+  for (const r of [raw, nats, ...(batched ? [batched] : []), local]) assert.ok(r.verified.ok, `${r.id}: verification failed: ${JSON.stringify(r.verified)}`);
+  const result = report(raw, nats, local, o, batched);
+  // Every other broker against its own raw client, in the same run.
   const pairs: { readonly kind: string; readonly raw: ScenarioResult; readonly cleave: CleaveResult }[] = [];
   if (o.rabbitmqUrl) {
     const rawRabbit = await rawRabbitMq({ url: o.rabbitmqUrl, n: o.rawN, warmup: o.warmup, batch: o.rawBatch, prefetch: o.fetchBatch, payload });
@@ -973,6 +907,9 @@ export async function run(): Promise<void> {
     pacedRate: 100,
     rabbitmqUrl: process.env.RABBITMQ_URL || undefined,
     redisUrl: process.env.REDIS_URL || undefined,
+    profileDir: process.env.BENCH_EVENTS_PROFILE || undefined,
+    batchedPerTransaction: Number(process.env.BENCH_EVENTS_BATCHED ?? 10),
+    lanes: process.env.BENCH_EVENTS_LANES ? Number(process.env.BENCH_EVENTS_LANES) : undefined,
   };
   const loadBefore = loadavg();
   const { text, json } = await eventsThroughput(options);

@@ -12,6 +12,18 @@ export async function publishInBatches(from: number, to: number, batch: number, 
   for (let b = from; b < to; b += batch) await send(b, Math.min(to, b + batch));
 }
 
+/** Starts `fire(k)` for k < count at `rate` per second, on schedule (not after the previous one finished). */
+export async function paced(count: number, rate: number, fire: (k: number) => Promise<unknown>): Promise<void> {
+  const start = performance.now();
+  const pending: Promise<unknown>[] = [];
+  for (let k = 0; k < count; k++) {
+    const wait = start + (k * 1000) / rate - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    pending.push(fire(k));
+  }
+  await Promise.all(pending);
+}
+
 export const latencySummary = (ms: readonly number[]) => {
   const p = percentiles(ms);
   return { p50: p.p50, p99: p.p99, max: p.max, mean: p.mean };
@@ -50,9 +62,19 @@ export class Receipts {
     return latencySummary(Array.from(this.latency.subarray(start, end)).filter((v) => !Number.isNaN(v)));
   }
 
-  /** Resolves when `target` messages (warm-up included) arrived, at that time. */
-  async until(target: number): Promise<number> {
-    while (this.received < target) await new Promise((resolve) => setTimeout(resolve, 2));
+  /** Resolves when `target` messages (warm-up included) arrived, at that time; throws when none arrives for `stallMs`. */
+  async until(target: number, stallMs = 30_000): Promise<number> {
+    let last = this.received;
+    let lastChange = performance.now();
+    while (this.received < target) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      if (this.received !== last) {
+        last = this.received;
+        lastChange = performance.now();
+      } else if (performance.now() - lastChange > stallMs) {
+        throw new Error(`raw consumer: stuck at ${this.received}/${target} messages for ${stallMs / 1000} s`);
+      }
+    }
     return performance.now();
   }
 }
@@ -68,15 +90,30 @@ export interface RawFloorOptions {
   readonly payload: (i: number) => string;
 }
 
+/** After the timed run: `count` more messages, one at a time at `rate`/s, numbered from N (latency under light load). */
+export interface PacedRun {
+  readonly count: number;
+  readonly rate: number;
+  /** Sends message `i` alone. */
+  readonly sendOne: (i: number) => Promise<unknown>;
+}
+
 /**
- * Runs a raw floor once its consumer records into `receipts`: the warm-up, then N messages
- * timed from the first send until the last arrived, with the CPU used meanwhile.
+ * Runs a raw floor once its consumer records into `receipts` (sized N, plus the paced
+ * messages if any): the warm-up, then N messages timed from the first send until the last
+ * arrived, with the CPU used meanwhile; then the paced run, if there is one.
  */
 export async function runRawFloor(
   o: RawFloorOptions,
   receipts: Receipts,
   send: (first: number, end: number) => Promise<unknown>,
-  row: { readonly id: string; readonly label: string; readonly verified?: () => Readonly<Record<string, number>>; readonly notes: readonly string[] },
+  row: {
+    readonly id: string;
+    readonly label: string;
+    readonly verified?: () => Readonly<Record<string, number>>;
+    readonly notes: readonly string[];
+    readonly paced?: PacedRun;
+  },
 ): Promise<ScenarioResult> {
   await publishInBatches(-o.warmup, 0, o.batch, send);
   await receipts.until(o.warmup);
@@ -86,6 +123,12 @@ export async function runRawFloor(
   const tPublished = performance.now();
   const tDone = await receipts.until(o.warmup + o.n);
   const after = cpuSnapshot('cleave_bench_');
+  const pacedCount = row.paced?.count ?? 0;
+  if (row.paced) {
+    const { count, rate, sendOne } = row.paced;
+    await paced(count, rate, (k) => sendOne(o.n + k));
+    await receipts.until(o.warmup + o.n + count);
+  }
   const { missing, duplicates, received } = receipts;
   const seconds = (tDone - t0) / 1000;
   return {
@@ -97,9 +140,9 @@ export async function runRawFloor(
     seconds,
     publishPerSec: o.n / ((tPublished - t0) / 1000),
     publishSeconds: (tPublished - t0) / 1000,
-    latencyMs: receipts.latencyMs(),
-    pacedLatencyMs: latencySummary([]),
-    verified: { received: received - o.warmup, missing, duplicates, ...row.verified?.(), ok: missing === 0 && duplicates === 0 },
+    latencyMs: receipts.latencyMs(0, o.n),
+    pacedLatencyMs: receipts.latencyMs(o.n, o.n + pacedCount),
+    verified: { received: received - o.warmup, ...(row.paced ? { paced: pacedCount } : {}), missing, duplicates, ...row.verified?.(), ok: missing === 0 && duplicates === 0 },
     cpu: cpuUse(before, after),
     notes: row.notes,
   };

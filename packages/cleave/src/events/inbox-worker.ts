@@ -6,8 +6,10 @@ import { noEffects } from '../module/module-transaction.ts';
 import type { TransactionEffects } from '../module/module-transaction.ts';
 import { messagingProcessAttributes } from '../telemetry/semantic-attributes.ts';
 import { traceLogFields } from '../telemetry/log-fields.ts';
+import type { Logger } from '../telemetry/logger.ts';
 import { parseTraceparent } from '../telemetry/trace-context.ts';
 import type { EventTables } from './event-tables.ts';
+import { Lanes, splitIntoLanes } from './inbox-lanes.ts';
 import type { Subscription } from './subscription.ts';
 import { IDLE_POLL_MAX_MS, IDLE_POLL_MS, WakeableLoop } from '../util/wakeable-loop.ts';
 import type { PassResult } from '../util/wakeable-loop.ts';
@@ -20,7 +22,15 @@ export interface InboxWorkerOptions {
   readonly backoffMs?: number;
   readonly maxBackoffMs?: number;
   readonly idleMs?: number;
+  /** Heads read per pass; default `lanes` × 48 (each lane's transaction takes at most 48). */
   readonly batchSize?: number;
+  /**
+   * Transactions a pass runs at once, each on its own connection, on disjoint sets of
+   * aggregates (a pass's heads are split between them); default 3 of the module pool's 5.
+   */
+  readonly lanes?: number;
+  /** Due heads per lane before another lane opens (default 16): few heads share one transaction. */
+  readonly eventsPerLane?: number;
 }
 
 /**
@@ -33,10 +43,18 @@ export interface InboxWorkerOptions {
  * retried with exponential backoff; after the last attempt the event is dead-lettered
  * (status `dead`), and later events of its aggregate proceed. If the shared transaction
  * itself fails, nothing of it stays and the events are handled one transaction each.
+ *
+ * Up to `lanes` such transactions run at once, each on its own connection (ADR 0024). A
+ * lane takes heads of aggregates no other lane is working on, and an aggregate's next
+ * event is only a head once the lane that handled the previous one committed: per
+ * aggregate, one event at a time, in order. Rows are locked with `skip locked` and
+ * handled only if unchanged since read: a row another replica of the module is handling,
+ * or has just handled or retried, is left alone, not waited for.
  */
 export class InboxWorker extends WakeableLoop {
   readonly #subscriptions: ReadonlyMap<string, Subscription>;
   readonly #db: Kysely<EventTables>;
+  #stopping = false;
 
   constructor(
     private readonly runtime: ModuleHost,
@@ -52,26 +70,79 @@ export class InboxWorker extends WakeableLoop {
     return this.workOnce();
   }
 
-  /** Handles the due head of each aggregate once; reports whether it did anything, and when to look next. */
+  override start(): void {
+    this.#stopping = false;
+    super.start();
+  }
+
+  /** Lanes in flight finish (commit or roll back); none starts after this call. */
+  override async stop(): Promise<void> {
+    this.#stopping = true;
+    await super.stop();
+  }
+
+  /**
+   * Handles due heads until none is left: each free lane takes a batch of heads of
+   * aggregates no lane is working on. Heads are read ahead (two batches per lane) and
+   * kept until a lane is free: a head stays the head of its aggregate while no lane here
+   * has it (another replica taking it meanwhile is caught by the lock). They are read
+   * again when too few are left, once a lane is done (its aggregates' next events are
+   * heads now). Reports whether it did anything, and when to look next.
+   */
   async workOnce(): Promise<PassResult> {
-    // The head of each aggregate, oldest first across aggregates (ordering the outer query
-    // by seq, not by key, so a backlog doesn't starve aggregates with high keys).
+    const lanes = new Lanes(Math.max(1, this.options.lanes ?? DEFAULT_LANES));
+    // Aggregates a lane is working on: heads read meanwhile still show their head
+    // (pending until its lane commits), which must not go to a second lane.
+    const inFlight = new Set<string>();
+    let candidates: InboxRow[] = [];
+    let readAgain = true;
+    let readWasFull = false;
+    let worked = false;
+    let nextInMs: number | undefined;
+    while (!this.#stopping && !lanes.failed) {
+      if (readAgain && candidates.length < lanes.free * BATCH_MAX) {
+        const limit = this.options.batchSize ?? inFlight.size + lanes.size * BATCH_MAX * READ_AHEAD;
+        const heads = await this.#heads(limit);
+        const now = Date.now();
+        const waiting = heads.filter((r) => new Date(r.next_attempt_at).getTime() > now).map((r) => new Date(r.next_attempt_at).getTime() - now);
+        nextInMs = waiting.length ? Math.min(...waiting) : undefined;
+        candidates = heads.filter((r) => new Date(r.next_attempt_at).getTime() <= now && !inFlight.has(aggregateOf(r)));
+        readAgain = false;
+        readWasFull = heads.length >= limit;
+      }
+      const batches = splitIntoLanes(candidates.splice(0, lanes.free * BATCH_MAX), lanes.free, BATCH_MAX, this.options.eventsPerLane ?? EVENTS_PER_LANE);
+      for (const batch of batches) {
+        const keys = batch.map(aggregateOf);
+        for (const key of keys) inFlight.add(key);
+        lanes.start(
+          () => (batch.length > 1 ? this.#handleBatch(batch) : this.#handle(batch[0]!)),
+          () => {
+            for (const key of keys) inFlight.delete(key);
+            readAgain = true;
+          },
+        );
+      }
+      worked ||= batches.length > 0;
+      if (!lanes.busy) break;
+      // A lane still free and nothing left of a full read: there are more heads, read on at
+      // once. Otherwise the next heads come from a lane finishing (events arriving meanwhile wake the loop).
+      if (lanes.free > 0 && batches.length > 0 && candidates.length === 0 && readWasFull) readAgain = true;
+      else await lanes.next();
+    }
+    await lanes.drain();
+    return { worked, ...(nextInMs !== undefined ? { nextInMs } : {}) };
+  }
+
+  /** The head of each aggregate, oldest first across aggregates (so a backlog doesn't starve aggregates with high keys). */
+  async #heads(limit: number): Promise<InboxRow[]> {
     const heads = await sql<InboxRow>`
       select * from (
         select distinct on (publisher, aggregate_key) *
         from inbox where status = 'pending'
         order by publisher, aggregate_key, seq
       ) as head order by seq
-      limit ${this.options.batchSize ?? 200}`.execute(this.#db);
-    const now = Date.now();
-    const due = heads.rows.filter((r) => new Date(r.next_attempt_at).getTime() <= now).sort((a, b) => Number(a.seq) - Number(b.seq));
-    for (let i = 0; i < due.length; i += BATCH_MAX) {
-      const batch = due.slice(i, i + BATCH_MAX);
-      if (batch.length > 1) await this.#handleBatch(batch);
-      else await this.#handle(batch[0]!);
-    }
-    const waiting = heads.rows.filter((r) => new Date(r.next_attempt_at).getTime() > now).map((r) => new Date(r.next_attempt_at).getTime() - now);
-    return { worked: due.length > 0, ...(waiting.length ? { nextInMs: Math.min(...waiting) } : {}) };
+      limit ${limit}`.execute(this.#db);
+    return heads.rows.sort((a, b) => Number(a.seq) - Number(b.seq));
   }
 
   /** The due heads in one transaction, a savepoint per event; one at a time if the transaction fails. */
@@ -81,12 +152,12 @@ export class InboxWorker extends WakeableLoop {
     const done: string[] = [];
     try {
       await this.#db.transaction().execute(async (trx) => {
-        // Lock the batch's rows once; another worker (a second replica) may have handled some.
-        const pending = new Set(
-          (await trx.selectFrom('inbox').select(['event_id', 'status']).where('event_id', 'in', rows.map((r) => r.event_id)).forUpdate().execute())
-            .filter((r) => r.status === 'pending')
-            .map((r) => r.event_id),
-        );
+        // Lock the batch's rows once. Handle a row only if it is as it was read: another
+        // replica may have handled it or recorded a failed attempt since (its backoff then
+        // holds), or be handling it now (locked: skipped, not waited for).
+        const locked = await trx.selectFrom('inbox').select(['event_id', 'status', 'attempts']).where('event_id', 'in', rows.map((r) => r.event_id)).forUpdate().skipLocked().execute();
+        const unchanged = new Map(rows.map((r) => [r.event_id, r]));
+        const pending = new Set(locked.filter((r) => isUnchanged(r, unchanged.get(r.event_id))).map((r) => r.event_id));
         for (const row of rows) {
           if (!pending.has(row.event_id)) continue;
           // Not released after a success: a newer savepoint of the same name hides it, and a
@@ -133,11 +204,17 @@ export class InboxWorker extends WakeableLoop {
       if (subscription === undefined) throw new PermanentFailure(`module "${this.runtime.name}" has no handler for ${row.name}`);
       const payload = subscription.event.payload.safeParse(row.payload);
       if (!payload.success) throw new PermanentFailure(validationFailed(payload.error, `payload of ${row.name}`).message);
+      // The event's logger is made on first use: a pino child per event (its redaction set-up)
+      // took ~2 % of the process's CPU samples in bench/events-throughput.ts, for handlers that mostly never log.
+      let log: Logger | undefined;
+      const logger = this.runtime.logger;
       await subscription.handler(payload.data, {
         ...this.runtime.scope(trx as unknown as Transaction<unknown>, span.trace, effects),
         event: { id: row.event_id, name: row.name, publisher: row.publisher, aggregateKey: row.aggregate_key, seq: String(row.seq), attempt },
         trace: span.trace,
-        log: this.runtime.logger.child({ ...traceLogFields(span.trace), event: row.name, eventId: row.event_id }),
+        get log() {
+          return (log ??= logger.child({ ...traceLogFields(span.trace), event: row.name, eventId: row.event_id }));
+        },
       });
       if (markDone) await trx.updateTable('inbox').set({ status: 'done', attempts: attempt, handled_at: new Date(), last_error: null }).where('event_id', '=', row.event_id).execute();
       return { ok: true, effects, report: () => span.end() };
@@ -151,9 +228,9 @@ export class InboxWorker extends WakeableLoop {
     let outcome: RunOutcome | undefined;
     try {
       await this.#db.transaction().execute(async (trx) => {
-        // Re-read under lock: another worker (a second replica) may have handled it.
-        const current = await trx.selectFrom('inbox').select('status').where('event_id', '=', row.event_id).forUpdate().executeTakeFirst();
-        if (current?.status !== 'pending') return;
+        // Re-read under lock, as for a batch: handled or retried since it was read, or being handled now (skipped).
+        const current = await trx.selectFrom('inbox').select(['status', 'attempts']).where('event_id', '=', row.event_id).forUpdate().skipLocked().executeTakeFirst();
+        if (!isUnchanged(current, row)) return;
         outcome = await this.#run(trx, row);
         if (!outcome.ok) throw outcome.err; // rolls the handler's effect back
       });
@@ -194,9 +271,29 @@ export class InboxWorker extends WakeableLoop {
  */
 const BATCH_MAX = 48;
 
+/**
+ * A lane opens per this many due heads: below it, a second transaction costs a commit and
+ * a lock for the round trips of a handful of events (measured: CPU per event rose by half
+ * with a lane per few heads while the worker kept up).
+ */
+const EVENTS_PER_LANE = 16;
+
+/** Heads read per lane and pass, in batches: what is not taken at once waits for a lane to be free. */
+const READ_AHEAD = 2;
+
+/** Lanes by default: 3 of the module pool's 5 connections, leaving 2 to the module's requests and to the inbox's writer. */
+const DEFAULT_LANES = 3;
+
 type RunOutcome =
   | { readonly ok: true; readonly effects: TransactionEffects; readonly report: () => void }
   | { readonly ok: false; readonly err: unknown; readonly attempt: number; readonly maxAttempts: number; readonly report: () => void };
+
+/** Order holds per aggregate, and an aggregate is its publisher's key. */
+const aggregateOf = (row: InboxRow): string => `${row.publisher}\u0000${row.aggregate_key}`;
+
+/** Whether the row locked now is still the pending attempt that was read (`attempts` only grows, until a replay resets it). */
+const isUnchanged = (locked: Pick<InboxRow, 'status' | 'attempts'> | undefined, read: InboxRow | undefined): boolean =>
+  locked !== undefined && read !== undefined && locked.status === 'pending' && locked.attempts === read.attempts;
 
 /** A failure no retry can fix (no handler, invalid payload): dead-letter at once. */
 class PermanentFailure extends Error {}
