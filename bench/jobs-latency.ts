@@ -44,20 +44,25 @@ const app = defineApp({ name: 'jobs-bench', version: '0', modules: [benchModule]
 const monolith = defineTopology({ name: 'monolith', services: { one: { modules: ['bench'], roles: ['gateway'] } } });
 const split = defineTopology({ name: 'split', services: { api: { modules: ['bench'], roles: ['gateway'] }, worker: { modules: [], roles: ['worker'], jobs: ['bench'] } } });
 
-async function measureRow(services: readonly RunningService[], count: number): Promise<number[]> {
-  const enqueuer = services[0]!.modules.get('bench')!;
+/** Starts `count` jobs one after another, each after a random pause, by `enqueue(id)`; the µs from the call to the handler running. */
+async function timeStarts(count: number, enqueue: (id: string) => Promise<unknown>): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < count; i++) {
     await new Promise((r) => setTimeout(r, Math.random() * GAP_MS));
     const id = randomUUID();
     const running = new Promise<void>((resolve) => started.set(id, resolve));
     const t0 = performance.now();
-    await enqueuer.transaction(newTraceContext(false), (tx) => tx.enqueue(touch, { id }));
+    await enqueue(id);
     await running;
     samples.push((performance.now() - t0) * 1_000);
     started.delete(id);
   }
   return samples;
+}
+
+function measureRow(services: readonly RunningService[], count: number): Promise<number[]> {
+  const enqueuer = services[0]!.modules.get('bench')!;
+  return timeStarts(count, (id) => enqueuer.transaction(newTraceContext(false), (tx) => tx.enqueue(touch, { id })));
 }
 
 async function cleaveRow(topology: typeof monolith, backend: 'database' | 'bullmq', databaseUrl: string, redisUrl: string | undefined): Promise<number[]> {
@@ -95,17 +100,7 @@ async function rawBullmqRow(redisUrl: string): Promise<number[]> {
   const worker = new Worker<{ id: string }>(name, async (job) => started.get(job.data.id)?.(), { connection: workerConnection, removeOnComplete: { count: 0 } });
   try {
     await worker.waitUntilReady();
-    const samples: number[] = [];
-    for (let i = 0; i < N; i++) {
-      await new Promise((r) => setTimeout(r, Math.random() * GAP_MS));
-      const id = randomUUID();
-      const running = new Promise<void>((resolve) => started.set(id, resolve));
-      const t0 = performance.now();
-      await queue.add('touch', { id }, { removeOnComplete: true });
-      await running;
-      samples.push((performance.now() - t0) * 1_000);
-    }
-    return samples;
+    return await timeStarts(N, (id) => queue.add('touch', { id }, { removeOnComplete: true }));
   } finally {
     await worker.close();
     await queue.obliterate({ force: true }).catch(() => {});
