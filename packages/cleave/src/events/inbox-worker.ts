@@ -231,19 +231,25 @@ export class InboxWorker extends WakeableLoop {
         // Re-read under lock, as for a batch: handled or retried since it was read, or being handled now (skipped).
         const current = await trx.selectFrom('inbox').select(['status', 'attempts']).where('event_id', '=', row.event_id).forUpdate().skipLocked().executeTakeFirst();
         if (!isUnchanged(current, row)) return;
+        await sql`savepoint inbox_event`.execute(trx);
         outcome = await this.#run(trx, row);
-        if (!outcome.ok) throw outcome.err; // rolls the handler's effect back
+        if (!outcome.ok) {
+          // The handler's effect goes, its failure is recorded while the row is still locked:
+          // recorded after a rollback instead, another replica could run the event in between
+          // (an attempt without its backoff).
+          await sql`rollback to savepoint inbox_event`.execute(trx);
+          await this.#recordFailure(trx, row, outcome.attempt, outcome.maxAttempts, outcome.err);
+        }
       });
     } catch (err) {
+      // The transaction itself failed (its commit, the connection): nothing of it stays.
       outcome?.report();
       const { attempt, maxAttempts } = this.#attempt(row);
       await this.#recordFailure(this.#db, row, attempt, maxAttempts, err);
       return;
     }
-    if (outcome?.ok) {
-      this.runtime.afterCommit(outcome.effects);
-      outcome.report();
-    }
+    outcome?.report();
+    if (outcome?.ok) this.runtime.afterCommit(outcome.effects);
   }
 
   #attempt(row: InboxRow): { attempt: number; maxAttempts: number } {
@@ -254,11 +260,17 @@ export class InboxWorker extends WakeableLoop {
     const message = err instanceof Error ? err.message : String(err);
     const dead = err instanceof PermanentFailure || attempt >= maxAttempts;
     const backoff = Math.min((this.options.backoffMs ?? 200) * 2 ** (attempt - 1), this.options.maxBackoffMs ?? 30_000);
-    await db
+    const result = await db
       .updateTable('inbox')
       .set({ attempts: attempt, last_error: message.slice(0, 2000), status: dead ? 'dead' : 'pending', next_attempt_at: new Date(Date.now() + backoff) })
       .where('event_id', '=', row.event_id)
-      .execute();
+      // Only the attempt that was read: after a failed transaction (outside any lock) another
+      // replica may have handled the event meanwhile, and a failure written over its `done`
+      // would make the event pending again and its effect happen twice.
+      .where('status', '=', 'pending')
+      .where('attempts', '=', row.attempts)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return;
     const log = this.runtime.logger;
     if (dead) log.error({ err, event: row.name, eventId: row.event_id, attempts: attempt }, 'event dead-lettered');
     else log.warn({ err, event: row.name, eventId: row.event_id, attempt, retryInMs: backoff }, 'event handler failed; will retry');
