@@ -8,6 +8,7 @@ import { IDLE_POLL_MAX_MS, IDLE_POLL_MS, WakeableLoop } from '../util/wakeable-l
 import type { PassResult } from '../util/wakeable-loop.ts';
 import type { AnyOperation } from '../module/contract.ts';
 import type { ModuleHost } from '../module/module-host.ts';
+import type { Logger } from '../telemetry/logger.ts';
 import { noEffects } from '../module/module-transaction.ts';
 import { withDeadline } from '../util/with-deadline.ts';
 import { sagaStepAttributes } from '../telemetry/semantic-attributes.ts';
@@ -69,7 +70,9 @@ export class SagaRunner extends WakeableLoop {
         });
       this.#inFlight.set(row.id, run);
     }
-    return { worked: started > 0, ...(await this.#nextDue()) };
+    // A pass that found work is followed by another at once (WakeableLoop): when the next
+    // saga is due matters only to a pass that found none.
+    return started > 0 ? { worked: true } : { worked: false, ...(await this.#nextDue()) };
   }
 
   override async stop(): Promise<void> {
@@ -81,7 +84,8 @@ export class SagaRunner extends WakeableLoop {
   async runOnce(): Promise<PassResult> {
     const due = await this.#due();
     await Promise.all(due.map((row) => this.#advanceLeased(row)));
-    return { worked: due.length > 0, ...(await this.#nextDue()) };
+    // As in pass(): a caller that got work done calls again before it waits.
+    return due.length > 0 ? { worked: true } : { worked: false, ...(await this.#nextDue()) };
   }
 
   #due(): Promise<SagaRow[]> {
@@ -151,8 +155,11 @@ export class SagaRunner extends WakeableLoop {
       return false;
     }
     // Read once per lease, then kept up to date here: only this runner writes the saga's
-    // steps while it holds the lease (a runner that lost it fails its next #update).
-    const results = await this.#results(initial.id);
+    // steps while it holds the lease (a runner that lost it fails its next #update). A saga
+    // still running at its first step has no results yet (a step's result is stored with the
+    // cursor moving past it, and a compensating saga never runs forward again): no read.
+    const fresh = initial.status === 'running' && initial.cursor === 0;
+    const results = fresh ? {} : await this.#results(initial.id);
     let row = initial;
     while (row.status === 'running' || row.status === 'compensating') {
       const next = row.status === 'running' ? await this.#forward(saga, row, results) : await this.#backward(saga, row, results);
@@ -244,11 +251,16 @@ export class SagaRunner extends WakeableLoop {
     const key = `${row.id}:${step.name}${compensating ? ':compensate' : ''}`;
     // Every step of one saga, across retries and restarts, in one trace: its id comes from the saga's.
     const trace = sagaTraceContext(row.id);
+    let log: Logger | undefined;
     return {
       sagaId: row.id,
       input: row.input,
       results,
-      log: runtime.logger.child({ sagaId: row.id, step: step.name, ...traceLogFields(trace) }),
+      // A child logger costs more than the rest of the context: made only when a step logs.
+      get log() {
+        log ??= runtime.logger.child({ sagaId: row.id, step: step.name, ...traceLogFields(trace) });
+        return log;
+      },
       call: async (op: AnyOperation, input: unknown) => {
         if (!runtime.dependsOn(op.module)) {
           throw errors.UNDECLARED_DEPENDENCY(`saga step ${step.name} of module "${runtime.name}" called ${op.id} without declaring "${op.module}"`);
@@ -284,24 +296,27 @@ export class SagaRunner extends WakeableLoop {
     step?: { position: number; status: Selectable<SagaTables['saga_steps']>['status']; attempts: number; error: string | null; result?: string },
   ): Promise<SagaRow> {
     const now = new Date();
+    // A fresh count of attempts (next step, or compensating) starts both counts afresh.
+    const changes = { ...(saga.attempts === 0 ? { unreachable_attempts: 0 } : {}), ...saga, updated_at: now, locked_until: this.#leaseUntil(this.#sagas.get(row.name)) };
     const sagaUpdate = (db: Kysely<SagaTables>) =>
       db
         .updateTable('sagas')
-        // A fresh count of attempts (next step, or compensating) starts both counts afresh.
-        .set({ ...(saga.attempts === 0 ? { unreachable_attempts: 0 } : {}), ...saga, updated_at: now, locked_until: this.#leaseUntil(this.#sagas.get(row.name)) })
+        .set(changes)
         .where('id', '=', row.id)
         .where('lease', '=', row.lease)
         .where('status', '=', row.status)
         .where('cursor', '=', row.cursor)
-        .returningAll();
-    let updated: SagaRow | undefined;
+        // Only whether it matched: the new row is the old one with these changes, built here
+        // (returning it would have the database encode and this side decode the saga's input).
+        .returning('id');
+    let owned: { id: string } | undefined;
     if (step === undefined) {
-      updated = await sagaUpdate(this.#db).executeTakeFirst();
+      owned = await sagaUpdate(this.#db).executeTakeFirst();
     } else {
       // One statement, so one round trip and atomic without a transaction: the step's row
       // changes only if the saga's did (this runner still owned it as it last saw it).
       const { position, result, ...stepChanges } = step;
-      updated = await this.#db
+      owned = await this.#db
         .with('saga', (db) => sagaUpdate(db as unknown as Kysely<SagaTables>))
         .with('step', (db) =>
           db
@@ -313,11 +328,11 @@ export class SagaRunner extends WakeableLoop {
             .returning('saga_steps.saga_id'),
         )
         .selectFrom('saga')
-        .selectAll()
-        .executeTakeFirst() as SagaRow | undefined;
+        .select('saga.id')
+        .executeTakeFirst();
     }
-    if (!updated) throw new LostLease();
-    return updated;
+    if (!owned) throw new LostLease();
+    return { ...row, ...changes };
   }
 
   async #finish(saga: AnySaga, row: SagaRow, status: 'completed' | 'failed', results: Record<string, unknown>): Promise<void> {
