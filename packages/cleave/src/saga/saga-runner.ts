@@ -1,7 +1,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable, Transaction } from 'kysely';
 import { CleaveError } from '../errors/cleave-error.ts';
 import { errors } from '../errors/framework-errors.ts';
 import { IDLE_POLL_MAX_MS, IDLE_POLL_MS, WakeableLoop } from '../util/wakeable-loop.ts';
@@ -57,10 +57,9 @@ export class SagaRunner extends WakeableLoop {
    * returns without waiting, so one slow step never holds back other sagas.
    */
   protected async pass(): Promise<PassResult> {
-    const due = await this.#due();
+    const claimed = await this.#claimDue(this.#inFlight.keys());
     let started = 0;
-    for (const row of due) {
-      if (this.#inFlight.has(row.id)) continue;
+    for (const row of claimed) {
       started++;
       const run = this.#advanceLeased(row)
         .catch((err: unknown) => this.runtime.logger.warn({ err, sagaId: row.id }, 'saga runner: advancing a saga failed; will retry'))
@@ -82,22 +81,41 @@ export class SagaRunner extends WakeableLoop {
 
   /** Advances every due saga as far as it can go now, and waits for them (tests, tools). */
   async runOnce(): Promise<PassResult> {
-    const due = await this.#due();
+    const due = await this.#claimDue(this.#inFlight.keys());
     await Promise.all(due.map((row) => this.#advanceLeased(row)));
     // As in pass(): a caller that got work done calls again before it waits.
     return due.length > 0 ? { worked: true } : { worked: false, ...(await this.#nextDue()) };
   }
 
-  #due(): Promise<SagaRow[]> {
+  /**
+   * Leases the due sagas (at most 32, oldest due first, none this runner has in flight) in
+   * one statement: finding them and claiming them is one round trip, and of several runners
+   * each claims other sagas (`skip locked`; the lease is checked again as the row is updated).
+   * All claimed in one pass share a token: every later write names its saga and the token.
+   */
+  #claimDue(inFlight: Iterable<string>): Promise<SagaRow[]> {
     const now = new Date();
+    const skip = [...inFlight];
+    // Each saga's own lease (its longest step); an unknown saga (no definition here) the
+    // shortest: it is only marked stuck.
+    const leases = [...this.#sagas.values()].map((saga) => sql`when ${saga.name} then ${this.#leaseUntil(saga)}::timestamptz`);
+    const leaseUntil = sql<Date>`case ${sql.ref('name')} ${sql.join(leases, sql` `)} else ${this.#leaseUntil(undefined)}::timestamptz end`;
+    const notLeased = (eb: ExpressionBuilder<SagaTables, 'sagas'>) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]);
     return this.#db
-      .selectFrom('sagas')
-      .selectAll()
-      .where('status', 'in', ['running', 'compensating'])
-      .where('next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
-      .orderBy('next_attempt_at')
-      .limit(32)
+      .updateTable('sagas')
+      .set({ locked_until: leases.length > 0 ? leaseUntil : this.#leaseUntil(undefined), lease: randomUUID() })
+      .where('id', 'in', (eb) => {
+        let due = eb
+          .selectFrom('sagas')
+          .select('id')
+          .where('status', 'in', ['running', 'compensating'])
+          .where('next_attempt_at', '<=', now)
+          .where(notLeased);
+        if (skip.length > 0) due = due.where('id', 'not in', skip);
+        return due.orderBy('next_attempt_at').limit(32).forUpdate().skipLocked();
+      })
+      .where(notLeased)
+      .returningAll()
       .execute();
   }
 
@@ -124,19 +142,12 @@ export class SagaRunner extends WakeableLoop {
     return new Date(Date.now() + (this.options.leaseMs ?? 2 * longestStep + 1_000));
   }
 
+  /** Advances a saga this runner has just leased (#claimDue), and gives the lease up unless the saga ended. */
   async #advanceLeased(row: SagaRow): Promise<void> {
-    const token = randomUUID();
-    const claimed = await this.#db
-      .updateTable('sagas')
-      .set({ locked_until: this.#leaseUntil(this.#sagas.get(row.name)), lease: token })
-      .where('id', '=', row.id)
-      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', new Date())]))
-      .returningAll()
-      .executeTakeFirst();
-    if (!claimed) return;
+    const token = row.lease;
     let ended = false;
     try {
-      ended = await this.#advance(claimed);
+      ended = await this.#advance(row);
     } catch (err) {
       if (!(err instanceof LostLease)) throw err;
       this.runtime.logger.warn({ sagaId: row.id }, 'saga runner: lost the lease on a saga; another runner has it');
