@@ -21,7 +21,7 @@ import type { TraceContext } from '../telemetry/trace-context.ts';
 import type { SpanAttributes, Tracer } from '../telemetry/tracer.ts';
 import { rpcServerAttributes } from '../telemetry/semantic-attributes.ts';
 import { traceLogFields } from '../telemetry/log-fields.ts';
-import type { OperationHost } from '../transport/call-transport.ts';
+import type { BoundCall, OperationHost } from '../transport/call-transport.ts';
 import type { CallRouter } from './call-router.ts';
 
 export type { TransactionEffects } from '../module/module-transaction.ts';
@@ -140,6 +140,16 @@ export class ModuleRuntime implements OperationHost, ModuleHost {
     if (entry === undefined) {
       return Promise.reject(errors.UNKNOWN_OPERATION(`module "${this.name}" has no operation "${operation}"`));
     }
+    return this.#run(entry, input, ctx, trusted);
+  }
+
+  /** `handle` for one operation, looked up now (the in-process transport binds it once). */
+  bind(operation: string): BoundCall | undefined {
+    const entry = this.#entries.get(operation);
+    return entry === undefined ? undefined : (input, ctx, trusted) => this.#run(entry, input, ctx, trusted);
+  }
+
+  #run(entry: Entry, input: unknown, ctx: RequestContext, trusted: boolean): Promise<unknown> {
     const op = entry.op;
     if (Date.now() >= ctx.deadline) {
       return Promise.reject(errors.DEADLINE_EXCEEDED(`${op.id} was called after its deadline`));
