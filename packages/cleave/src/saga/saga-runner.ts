@@ -111,7 +111,8 @@ export class SagaRunner extends WakeableLoop {
           .where('status', 'in', ['running', 'compensating'])
           .where('next_attempt_at', '<=', now)
           .where(notLeased);
-        if (skip.length > 0) due = due.where('id', 'not in', skip);
+        // One array parameter, not one per saga: a single statement text, however many are in flight.
+        if (skip.length > 0) due = due.where(sql<boolean>`${sql.ref('id')} <> all(${skip})`);
         return due.orderBy('next_attempt_at').limit(32).forUpdate().skipLocked();
       })
       .where(notLeased)
