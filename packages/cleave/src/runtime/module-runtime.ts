@@ -53,7 +53,8 @@ export class ModuleRuntime implements OperationHost, ModuleHost {
   readonly logger: Logger;
   readonly tracer: Tracer;
   readonly router: CallRouter;
-  readonly #dependsOn: ReadonlySet<string>;
+  /** The modules this one declares in `dependsOn`. */
+  readonly dependencies: ReadonlySet<string>;
   // A Map: a name like "constructor" from the wire never reaches Object.prototype.
   readonly #entries: ReadonlyMap<string, Entry>;
 
@@ -63,7 +64,7 @@ export class ModuleRuntime implements OperationHost, ModuleHost {
     this.logger = logger.child({ module: definition.name });
     this.tracer = tracer;
     this.router = router;
-    this.#dependsOn = new Set(definition.dependsOn);
+    this.dependencies = new Set(definition.dependsOn);
     const handlers = definition.handlers as unknown as Record<string, AnyHandler>;
     const entries = new Map<string, Entry>();
     for (const [name, op] of Object.entries(definition.contract.$operations as Record<string, AnyOperation>)) {
@@ -125,7 +126,7 @@ export class ModuleRuntime implements OperationHost, ModuleHost {
   }
 
   dependsOn(module: string): boolean {
-    return this.#dependsOn.has(module);
+    return this.dependencies.has(module);
   }
 
   /**
@@ -274,7 +275,8 @@ class HandlerContext implements ModuleContext<unknown> {
 
   call<Op extends AnyOperation>(op: Op, input: OperationInput<Op>, options?: CallOptions): Promise<OperationOutput<Op>> {
     const runtime = this.#runtime;
-    if (!runtime.dependsOn(op.module)) {
+    // The set itself, not dependsOn(): one call frame fewer on every call.
+    if (!runtime.dependencies.has(op.module)) {
       return Promise.reject(
         errors.UNDECLARED_DEPENDENCY(`module "${runtime.name}" called ${op.id} but does not declare "${op.module}" in dependsOn`),
       );
