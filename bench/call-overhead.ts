@@ -69,6 +69,13 @@ async function plain(input: Item): Promise<Item> {
   return input;
 }
 
+// The floors of a trusted call: a callee that reads its own context, and the error mapping
+// that keeps a bug in it an INTERNAL error for the caller, as over HTTP.
+const floorCallee = async (input: Item, ctx: RequestContext) => (ctx.deadline > 0 ? input : payload);
+const floorMapError = (err: unknown): never => {
+  throw err instanceof Error && err.name === 'CleaveError' ? err : new Error('internal', { cause: err });
+};
+
 export const targets = {
   /** A trusted in-process call (no re-validation), tracing off: within 2x of a plain async call. */
   trustedRatio: 2,
@@ -190,11 +197,7 @@ export async function callOverhead(options: MeasureOptions) {
         id: 'floor-mapped',
         label: 'plain async fn + a context object + .then mapping errors (the floor of a trusted call)',
         batch: async (n) => {
-          const mapError = (err: unknown): never => {
-            throw err instanceof Error && err.name === 'CleaveError' ? err : new Error('internal', { cause: err });
-          };
-          const withContext = async (input: Item, ctx: RequestContext) => (ctx.deadline > 0 ? input : payload);
-          const call = (input: Item, ctx: RequestContext) => withContext(input, { ...ctx }).then(undefined, mapError);
+          const call = (input: Item, ctx: RequestContext) => floorCallee(input, { ...ctx }).then(undefined, floorMapError);
           for (let i = 0; i < n; i++) await call(payload, entry);
         },
       },
@@ -204,12 +207,8 @@ export async function callOverhead(options: MeasureOptions) {
         id: 'floor-deadline',
         label: 'the floor of a trusted call + a deadline check (Date.now() per call)',
         batch: async (n) => {
-          const mapError = (err: unknown): never => {
-            throw err instanceof Error && err.name === 'CleaveError' ? err : new Error('internal', { cause: err });
-          };
-          const withContext = async (input: Item, ctx: RequestContext) => (ctx.deadline > 0 ? input : payload);
           const call = (input: Item, ctx: RequestContext) =>
-            Date.now() >= ctx.deadline ? Promise.reject(new Error('deadline')) : withContext(input, { ...ctx }).then(undefined, mapError);
+            Date.now() >= ctx.deadline ? Promise.reject(new Error('deadline')) : floorCallee(input, { ...ctx }).then(undefined, floorMapError);
           for (let i = 0; i < n; i++) await call(payload, entry);
         },
       },
