@@ -51,7 +51,7 @@ const logger = createLogger({
   destination: new Writable({ write: (_chunk, _enc, done) => done() }),
 });
 
-function cleaveService(tracer: Tracer, trustInProcessCalls = false) {
+export function cleaveService(tracer: Tracer, trustInProcessCalls = false) {
   const router = new CallRouter({ trustInProcessCalls });
   const db = {} as unknown as Kysely<unknown>; // the handlers never touch it
   const runtimeA = new ModuleRuntime(aModule, db, logger, tracer, router);
@@ -61,13 +61,20 @@ function cleaveService(tracer: Tracer, trustInProcessCalls = false) {
   return { runtimeA, runtimeB };
 }
 
-function requestContext(): RequestContext {
+export function requestContext(): RequestContext {
   return { trace: newTraceContext(), user: undefined, caller: 'bench', deadline: Date.now() + 3_600_000, idempotencyKey: undefined };
 }
 
 async function plain(input: Item): Promise<Item> {
   return input;
 }
+
+// The floors of a trusted call: a callee that reads its own context, and the error mapping
+// that keeps a bug in it an INTERNAL error for the caller, as over HTTP.
+const floorCallee = async (input: Item, ctx: RequestContext) => (ctx.deadline > 0 ? input : payload);
+const floorMapError = (err: unknown): never => {
+  throw err instanceof Error && err.name === 'CleaveError' ? err : new Error('internal', { cause: err });
+};
 
 export const targets = {
   /** A trusted in-process call (no re-validation), tracing off: within 2x of a plain async call. */
@@ -190,11 +197,18 @@ export async function callOverhead(options: MeasureOptions) {
         id: 'floor-mapped',
         label: 'plain async fn + a context object + .then mapping errors (the floor of a trusted call)',
         batch: async (n) => {
-          const mapError = (err: unknown): never => {
-            throw err instanceof Error && err.name === 'CleaveError' ? err : new Error('internal', { cause: err });
-          };
-          const withContext = async (input: Item, ctx: RequestContext) => (ctx.deadline > 0 ? input : payload);
-          const call = (input: Item, ctx: RequestContext) => withContext(input, { ...ctx }).then(undefined, mapError);
+          const call = (input: Item, ctx: RequestContext) => floorCallee(input, { ...ctx }).then(undefined, floorMapError);
+          for (let i = 0; i < n; i++) await call(payload, entry);
+        },
+      },
+      {
+        // The same floor with the deadline check every callee makes (one clock read): what
+        // a trusted call that enforces deadlines costs at least.
+        id: 'floor-deadline',
+        label: 'the floor of a trusted call + a deadline check (Date.now() per call)',
+        batch: async (n) => {
+          const call = (input: Item, ctx: RequestContext) =>
+            Date.now() >= ctx.deadline ? Promise.reject(new Error('deadline')) : floorCallee(input, { ...ctx }).then(undefined, floorMapError);
           for (let i = 0; i < n; i++) await call(payload, entry);
         },
       },
@@ -214,7 +228,7 @@ export async function callOverhead(options: MeasureOptions) {
   }
 }
 
-const diagnostics = new Set(['zod-parse', 'plain-zod', 'floor-mapped', 'runtime-handle']);
+const diagnostics = new Set(['zod-parse', 'plain-zod', 'floor-mapped', 'floor-deadline', 'runtime-handle']);
 
 function report(scenarios: readonly Scenario[], results: Map<string, Stats>, options: MeasureOptions) {
   const median = (id: string) => results.get(id)!.median;
@@ -256,6 +270,7 @@ function report(scenarios: readonly Scenario[], results: Map<string, Stats>, opt
     'Indented rows are diagnostics of the Cleave call path, not targets.',
     `Floors in this run: a validated call cannot beat "plain async fn + Zod in/out" (${ratio(median('plain-zod') / median('plain'))} of plain), a trusted call that maps errors as over HTTP`,
     `cannot beat "the floor of a trusted call" (${ratio(median('floor-mapped') / median('plain'))}). Cleave validated / its floor: ${ratio(median('cleave') / median('plain-zod'))}; trusted / its floor: ${ratio(median('cleave-trusted') / median('floor-mapped'))}.`,
+    `With the deadline check (a clock read per call) the trusted floor is ${ratio(median('floor-deadline') / median('plain'))} of plain; trusted / that floor: ${ratio(median('cleave-trusted') / median('floor-deadline'))}.`,
   ];
   const json = {
     benchmark: 'call-overhead',

@@ -33,7 +33,8 @@
  * BENCH_SAGA_SEQUENTIAL (orders per round in the sequential phase, default 30),
  * BENCH_SAGA_CONCURRENCY (default 16), BENCH_SAGA_POLL_MS (default 10),
  * BENCH_SAGA_N (orders per in-process sample, default 50), BENCH_SAGA_SAMPLES (default 7),
- * BENCH_SAGA_DB=pglite (ignore DATABASE_URL).
+ * BENCH_SAGA_DB=pglite (ignore DATABASE_URL), BENCH_SAGA_PARTS=in-process (part 2 only: to
+ * compare or profile saga persistence without the minutes of part 1).
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -95,6 +96,8 @@ export interface SagaOrdersOptions {
   readonly warmup: number;
   /** PostgreSQL server for fresh databases; undefined: PGlite. */
   readonly postgresUrl: string | undefined;
+  /** false: part 2 only (no topologies end to end). */
+  readonly topologies: boolean;
 }
 
 export const defaultOptions: SagaOrdersOptions = {
@@ -109,6 +112,7 @@ export const defaultOptions: SagaOrdersOptions = {
   samples: Number(process.env.BENCH_SAGA_SAMPLES ?? 7),
   warmup: 1,
   postgresUrl: process.env.BENCH_SAGA_DB === 'pglite' ? undefined : process.env.DATABASE_URL || undefined,
+  topologies: process.env.BENCH_SAGA_PARTS !== 'in-process',
 };
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -572,15 +576,15 @@ export async function sagaOrders(options: SagaOrdersOptions = defaultOptions) {
   const started = Date.now();
   // Other work on the machine skews absolute figures (less so the ratios: rounds alternate).
   const loadAtStart = loadavg()[0]!;
-  const topo = await topologies(options);
+  const topo = options.topologies ? await topologies(options) : [];
   const topologySeconds = (Date.now() - started) / 1000;
   const inProcessBackends = options.postgresUrl ? (['pglite', 'postgres'] as const) : (['pglite'] as const);
   const inProc: Record<string, InProcessRow[]> = {};
   for (const b of inProcessBackends) inProc[b] = await inProcess(b, options);
 
-  const mono = topo.find((t) => t.id === 'monolith')!;
-  const split = topo.find((t) => t.id === 'split')!;
-  const ratios = {
+  const mono = topo.find((t) => t.id === 'monolith');
+  const split = topo.find((t) => t.id === 'split');
+  const ratios = mono && split && {
     throughputMonolithOverSplit: mono.loaded.ordersPerSecond / split.loaded.ordersPerSecond,
     loadedP50SplitOverMonolith: split.loaded.latencyMs.p50 / mono.loaded.latencyMs.p50,
     loadedP99SplitOverMonolith: split.loaded.latencyMs.p99 / mono.loaded.latencyMs.p99,
@@ -603,7 +607,7 @@ export async function sagaOrders(options: SagaOrdersOptions = defaultOptions) {
       String(t.failedOrders),
     ]),
   );
-  const ratioTable = formatTable(['ratio', 'value'], [
+  const ratioTable = ratios && formatTable(['ratio', 'value'], [
     ['orders/s under load, monolith / split', ratio(ratios.throughputMonolithOverSplit)],
     ['latency p50 under load, split / monolith', ratio(ratios.loadedP50SplitOverMonolith)],
     ['latency p99 under load, split / monolith', ratio(ratios.loadedP99SplitOverMonolith)],
@@ -614,14 +618,17 @@ export async function sagaOrders(options: SagaOrdersOptions = defaultOptions) {
     formatTable(['in process, one order at a time', 'median µs/order', 'min µs/order', 'orders/s', 'vs 3 calls', 'vs hand-written'],
       rows.map((r) => [r.label, r.usPerOrder.median.toFixed(0), r.usPerOrder.min.toFixed(0), r.ordersPerSecond.toFixed(0), ratio(r.vsPlainCalls), ratio(r.vsHandwritten)])));
 
-  const text = [
-    `Load average (1 min) ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end.`,
+  const endToEnd = ratioTable === undefined ? ['End to end: not run (BENCH_SAGA_PARTS=in-process).', ''] : [
     `End to end, ${backend === 'postgres' ? 'PostgreSQL (fresh databases)' : 'PGlite'}; latency = POST sent → order completed (${completion}); ` +
       `loaded: ${options.concurrency} clients in a closed loop, ${options.rounds} × ${options.loadedSeconds} s; 1 in flight: ${options.rounds} × ${options.sequentialOrders} orders`,
     topoTable,
     '',
     ratioTable,
     '',
+  ];
+  const text = [
+    `Load average (1 min) ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end.`,
+    ...endToEnd,
     `In process (tracing off), median of ${options.samples} samples of ${options.n} orders:`,
     ...inProcTables.flatMap((t) => [t, '']),
   ].join('\n');

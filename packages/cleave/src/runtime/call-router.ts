@@ -2,7 +2,7 @@ import { errors } from '../errors/framework-errors.ts';
 import type { AnyOperation } from '../module/contract.ts';
 import type { CallOptions, RequestContext } from '../module/request-context.ts';
 import { withDeadline } from '../util/with-deadline.ts';
-import type { CallDispatcher, CallTransport } from '../transport/call-transport.ts';
+import type { BoundCall, CallDispatcher, CallTransport } from '../transport/call-transport.ts';
 import { bootErrors } from '../errors/boot-errors.ts';
 
 /**
@@ -54,12 +54,25 @@ export class CallRouter implements CallDispatcher {
     return this.#send(op, input, ctx, false);
   }
 
+  // Per operation, its transport's invoke bound on first use: a call is one lookup (by the
+  // operation object) instead of one by module here and one by name in the callee. Routes
+  // are only added (at boot), so a bound call never goes stale; a miss is not cached.
+  readonly #bound = new Map<AnyOperation, BoundCall>();
+
   #send(op: AnyOperation, input: unknown, ctx: RequestContext, trusted: boolean): Promise<unknown> {
-    const transport = this.#routes.get(op.module);
-    if (transport === undefined) {
+    const bound = this.#bound.get(op) ?? this.#bind(op);
+    if (bound === undefined) {
       return Promise.reject(errors.UNKNOWN_OPERATION(`no service hosts module "${op.module}" (operation ${op.id})`));
     }
-    return transport.invoke(op, input, ctx, trusted);
+    return bound(input, ctx, trusted);
+  }
+
+  #bind(op: AnyOperation): BoundCall | undefined {
+    const transport = this.#routes.get(op.module);
+    if (transport === undefined) return undefined;
+    const bound: BoundCall = transport.bind?.(op) ?? ((input, ctx, trusted) => transport.invoke(op, input, ctx, trusted));
+    this.#bound.set(op, bound);
+    return bound;
   }
 
   async close(): Promise<void> {

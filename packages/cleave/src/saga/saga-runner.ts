@@ -1,13 +1,14 @@
 
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable, Transaction } from 'kysely';
 import { CleaveError } from '../errors/cleave-error.ts';
 import { errors } from '../errors/framework-errors.ts';
 import { IDLE_POLL_MAX_MS, IDLE_POLL_MS, WakeableLoop } from '../util/wakeable-loop.ts';
 import type { PassResult } from '../util/wakeable-loop.ts';
 import type { AnyOperation } from '../module/contract.ts';
 import type { ModuleHost } from '../module/module-host.ts';
+import type { Logger } from '../telemetry/logger.ts';
 import { noEffects } from '../module/module-transaction.ts';
 import { withDeadline } from '../util/with-deadline.ts';
 import { sagaStepAttributes } from '../telemetry/semantic-attributes.ts';
@@ -56,10 +57,9 @@ export class SagaRunner extends WakeableLoop {
    * returns without waiting, so one slow step never holds back other sagas.
    */
   protected async pass(): Promise<PassResult> {
-    const due = await this.#due();
+    const claimed = await this.#claimDue(this.#inFlight.keys());
     let started = 0;
-    for (const row of due) {
-      if (this.#inFlight.has(row.id)) continue;
+    for (const row of claimed) {
       started++;
       const run = this.#advanceLeased(row)
         .catch((err: unknown) => this.runtime.logger.warn({ err, sagaId: row.id }, 'saga runner: advancing a saga failed; will retry'))
@@ -69,7 +69,9 @@ export class SagaRunner extends WakeableLoop {
         });
       this.#inFlight.set(row.id, run);
     }
-    return { worked: started > 0, ...(await this.#nextDue()) };
+    // A pass that found work is followed by another at once (WakeableLoop): when the next
+    // saga is due matters only to a pass that found none.
+    return started > 0 ? { worked: true } : { worked: false, ...(await this.#nextDue()) };
   }
 
   override async stop(): Promise<void> {
@@ -79,21 +81,42 @@ export class SagaRunner extends WakeableLoop {
 
   /** Advances every due saga as far as it can go now, and waits for them (tests, tools). */
   async runOnce(): Promise<PassResult> {
-    const due = await this.#due();
+    const due = await this.#claimDue(this.#inFlight.keys());
     await Promise.all(due.map((row) => this.#advanceLeased(row)));
-    return { worked: due.length > 0, ...(await this.#nextDue()) };
+    // As in pass(): a caller that got work done calls again before it waits.
+    return due.length > 0 ? { worked: true } : { worked: false, ...(await this.#nextDue()) };
   }
 
-  #due(): Promise<SagaRow[]> {
+  /**
+   * Leases the due sagas (at most 32, oldest due first, none this runner has in flight) in
+   * one statement: finding them and claiming them is one round trip, and of several runners
+   * each claims other sagas (`skip locked`; the lease is checked again as the row is updated).
+   * All claimed in one pass share a token: every later write names its saga and the token.
+   */
+  #claimDue(inFlight: Iterable<string>): Promise<SagaRow[]> {
     const now = new Date();
+    const skip = [...inFlight];
+    // Each saga's own lease (its longest step); an unknown saga (no definition here) the
+    // shortest: it is only marked stuck.
+    const leases = [...this.#sagas.values()].map((saga) => sql`when ${saga.name} then ${this.#leaseUntil(saga)}::timestamptz`);
+    const leaseUntil = sql<Date>`case ${sql.ref('name')} ${sql.join(leases, sql` `)} else ${this.#leaseUntil(undefined)}::timestamptz end`;
+    const notLeased = (eb: ExpressionBuilder<SagaTables, 'sagas'>) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]);
     return this.#db
-      .selectFrom('sagas')
-      .selectAll()
-      .where('status', 'in', ['running', 'compensating'])
-      .where('next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
-      .orderBy('next_attempt_at')
-      .limit(32)
+      .updateTable('sagas')
+      .set({ locked_until: leases.length > 0 ? leaseUntil : this.#leaseUntil(undefined), lease: randomUUID() })
+      .where('id', 'in', (eb) => {
+        let due = eb
+          .selectFrom('sagas')
+          .select('id')
+          .where('status', 'in', ['running', 'compensating'])
+          .where('next_attempt_at', '<=', now)
+          .where(notLeased);
+        // One array parameter, not one per saga: a single statement text, however many are in flight.
+        if (skip.length > 0) due = due.where(sql<boolean>`${sql.ref('id')} <> all(${skip})`);
+        return due.orderBy('next_attempt_at').limit(32).forUpdate().skipLocked();
+      })
+      .where(notLeased)
+      .returningAll()
       .execute();
   }
 
@@ -120,19 +143,12 @@ export class SagaRunner extends WakeableLoop {
     return new Date(Date.now() + (this.options.leaseMs ?? 2 * longestStep + 1_000));
   }
 
+  /** Advances a saga this runner has just leased (#claimDue), and gives the lease up unless the saga ended. */
   async #advanceLeased(row: SagaRow): Promise<void> {
-    const token = randomUUID();
-    const claimed = await this.#db
-      .updateTable('sagas')
-      .set({ locked_until: this.#leaseUntil(this.#sagas.get(row.name)), lease: token })
-      .where('id', '=', row.id)
-      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', new Date())]))
-      .returningAll()
-      .executeTakeFirst();
-    if (!claimed) return;
+    const token = row.lease;
     let ended = false;
     try {
-      ended = await this.#advance(claimed);
+      ended = await this.#advance(row);
     } catch (err) {
       if (!(err instanceof LostLease)) throw err;
       this.runtime.logger.warn({ sagaId: row.id }, 'saga runner: lost the lease on a saga; another runner has it');
@@ -151,8 +167,11 @@ export class SagaRunner extends WakeableLoop {
       return false;
     }
     // Read once per lease, then kept up to date here: only this runner writes the saga's
-    // steps while it holds the lease (a runner that lost it fails its next #update).
-    const results = await this.#results(initial.id);
+    // steps while it holds the lease (a runner that lost it fails its next #update). A saga
+    // still running at its first step has no results yet (a step's result is stored with the
+    // cursor moving past it, and a compensating saga never runs forward again): no read.
+    const fresh = initial.status === 'running' && initial.cursor === 0;
+    const results = fresh ? {} : await this.#results(initial.id);
     let row = initial;
     while (row.status === 'running' || row.status === 'compensating') {
       const next = row.status === 'running' ? await this.#forward(saga, row, results) : await this.#backward(saga, row, results);
@@ -244,11 +263,16 @@ export class SagaRunner extends WakeableLoop {
     const key = `${row.id}:${step.name}${compensating ? ':compensate' : ''}`;
     // Every step of one saga, across retries and restarts, in one trace: its id comes from the saga's.
     const trace = sagaTraceContext(row.id);
+    let log: Logger | undefined;
     return {
       sagaId: row.id,
       input: row.input,
       results,
-      log: runtime.logger.child({ sagaId: row.id, step: step.name, ...traceLogFields(trace) }),
+      // A child logger costs more than the rest of the context: made only when a step logs.
+      get log() {
+        log ??= runtime.logger.child({ sagaId: row.id, step: step.name, ...traceLogFields(trace) });
+        return log;
+      },
       call: async (op: AnyOperation, input: unknown) => {
         if (!runtime.dependsOn(op.module)) {
           throw errors.UNDECLARED_DEPENDENCY(`saga step ${step.name} of module "${runtime.name}" called ${op.id} without declaring "${op.module}"`);
@@ -284,24 +308,27 @@ export class SagaRunner extends WakeableLoop {
     step?: { position: number; status: Selectable<SagaTables['saga_steps']>['status']; attempts: number; error: string | null; result?: string },
   ): Promise<SagaRow> {
     const now = new Date();
+    // A fresh count of attempts (next step, or compensating) starts both counts afresh.
+    const changes = { ...(saga.attempts === 0 ? { unreachable_attempts: 0 } : {}), ...saga, updated_at: now, locked_until: this.#leaseUntil(this.#sagas.get(row.name)) };
     const sagaUpdate = (db: Kysely<SagaTables>) =>
       db
         .updateTable('sagas')
-        // A fresh count of attempts (next step, or compensating) starts both counts afresh.
-        .set({ ...(saga.attempts === 0 ? { unreachable_attempts: 0 } : {}), ...saga, updated_at: now, locked_until: this.#leaseUntil(this.#sagas.get(row.name)) })
+        .set(changes)
         .where('id', '=', row.id)
         .where('lease', '=', row.lease)
         .where('status', '=', row.status)
         .where('cursor', '=', row.cursor)
-        .returningAll();
-    let updated: SagaRow | undefined;
+        // Only whether it matched: the new row is the old one with these changes, built here
+        // (returning it would have the database encode and this side decode the saga's input).
+        .returning('id');
+    let owned: { id: string } | undefined;
     if (step === undefined) {
-      updated = await sagaUpdate(this.#db).executeTakeFirst();
+      owned = await sagaUpdate(this.#db).executeTakeFirst();
     } else {
       // One statement, so one round trip and atomic without a transaction: the step's row
       // changes only if the saga's did (this runner still owned it as it last saw it).
       const { position, result, ...stepChanges } = step;
-      updated = await this.#db
+      owned = await this.#db
         .with('saga', (db) => sagaUpdate(db as unknown as Kysely<SagaTables>))
         .with('step', (db) =>
           db
@@ -313,11 +340,11 @@ export class SagaRunner extends WakeableLoop {
             .returning('saga_steps.saga_id'),
         )
         .selectFrom('saga')
-        .selectAll()
-        .executeTakeFirst() as SagaRow | undefined;
+        .select('saga.id')
+        .executeTakeFirst();
     }
-    if (!updated) throw new LostLease();
-    return updated;
+    if (!owned) throw new LostLease();
+    return { ...row, ...changes };
   }
 
   async #finish(saga: AnySaga, row: SagaRow, status: 'completed' | 'failed', results: Record<string, unknown>): Promise<void> {

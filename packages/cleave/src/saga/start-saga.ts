@@ -14,11 +14,14 @@ export async function insertSaga(db: Kysely<unknown>, saga: AnySaga, input: unkn
   if (!parsed.success) throw validationFailed(parsed.error, `invalid input for saga ${saga.name}`);
   const tables = db as Kysely<SagaTables>;
   const now = new Date();
+  // One statement (the saga row in a data-modifying CTE): one round trip fewer per saga.
   await tables
-    .insertInto('sagas')
-    .values({ id, name: saga.name, status: 'running', input: JSON.stringify(parsed.data), cursor: 0, attempts: 0, next_attempt_at: now, locked_until: null, lease: null, error: null, created_at: now, updated_at: now })
-    .execute();
-  await tables
+    .with('saga', (db) =>
+      db
+        .insertInto('sagas')
+        .values({ id, name: saga.name, status: 'running', input: JSON.stringify(parsed.data), cursor: 0, attempts: 0, next_attempt_at: now, locked_until: null, lease: null, error: null, created_at: now, updated_at: now })
+        .returning('id'),
+    )
     .insertInto('saga_steps')
     .values(saga.steps.map((step, position) => ({ saga_id: id, step: step.name, position, status: 'pending' as const, attempts: 0, result: null, error: null, updated_at: now })))
     .execute();

@@ -15,12 +15,22 @@ export interface CallTransport {
    * transport that stays in the process may act on it; the HTTP one ignores it.
    */
   invoke(op: AnyOperation, input: unknown, ctx: RequestContext, trusted?: boolean): Promise<unknown>;
+  /**
+   * `invoke` for one operation, resolved once (the router keeps it): a transport that can
+   * look the callee up ahead of the call offers it, so a call pays no lookup by name.
+   */
+  bind?(op: AnyOperation): BoundCall;
   close?(): Promise<void>;
 }
+
+/** One operation's `invoke`, bound. */
+export type BoundCall = (input: unknown, ctx: RequestContext, trusted: boolean) => Promise<unknown>;
 
 /** The callee side, as a transport sees it: something that can run one operation by name. */
 export interface OperationHost {
   handle(operation: string, input: unknown, ctx: RequestContext, trusted?: boolean): Promise<unknown>;
+  /** `handle` for one operation, looked up once; undefined when the host has no such operation. */
+  bind?(operation: string): BoundCall | undefined;
 }
 
 /**

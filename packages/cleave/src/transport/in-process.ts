@@ -1,6 +1,6 @@
 import type { AnyOperation } from '../module/contract.ts';
 import type { RequestContext } from '../module/request-context.ts';
-import type { CallTransport, OperationHost } from './call-transport.ts';
+import type { BoundCall, CallTransport, OperationHost } from './call-transport.ts';
 
 /** Same process: the call is a direct invocation of the callee's runtime. */
 export class InProcessTransport implements CallTransport {
@@ -11,5 +11,8 @@ export class InProcessTransport implements CallTransport {
   }
   invoke(op: AnyOperation, input: unknown, ctx: RequestContext, trusted = false): Promise<unknown> {
     return this.#host.handle(op.name, input, ctx, trusted);
+  }
+  bind(op: AnyOperation): BoundCall {
+    return this.#host.bind?.(op.name) ?? ((input, ctx, trusted) => this.#host.handle(op.name, input, ctx, trusted));
   }
 }
