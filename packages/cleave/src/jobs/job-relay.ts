@@ -85,7 +85,9 @@ export class JobRelay extends WakeableLoop {
     if (deliveries.length > 0) await this.#handOver(deliveries);
     if (deliveries.length > 0 || recovered > 0) return { worked: true };
     // Awake when the next tick is due or a running job's lease ends (its worker may be gone).
-    const next = Math.min(this.#ticks.nextAt, (await this.#earliestLeaseEnd()) ?? Number.POSITIVE_INFINITY);
+    // A lease that ended while recovery is throttled waits for the throttle, not 0 ms (that would spin).
+    const leaseEnd = await this.#earliestLeaseEnd();
+    const next = Math.min(this.#ticks.nextAt, leaseEnd === undefined ? Number.POSITIVE_INFINITY : Math.max(leaseEnd, this.#recoverAt));
     return { worked: false, ...(Number.isFinite(next) ? { nextInMs: Math.max(0, next - Date.now()) } : {}) };
   }
 
