@@ -55,8 +55,6 @@ export class JobRelay extends WakeableLoop {
   readonly #pruning: JobPruneSchedule;
   readonly #overdueMs: number;
   readonly #batch: number;
-  /** Expired leases are looked for at most once a second: a commit's wake-up should cost one statement, not two. */
-  #recoverAt = 0;
 
   constructor(
     private readonly host: ModuleHost,
@@ -76,19 +74,16 @@ export class JobRelay extends WakeableLoop {
     const now = Date.now();
     await this.#ticks.enqueueDue(now);
     await this.#pruning.pruneIfDue(this.#db, now);
-    let recovered = 0;
-    if (now >= this.#recoverAt) {
-      recovered = await this.#recoverExpiredLeases(new Date(now));
-      this.#recoverAt = now + 1_000;
-    }
     const deliveries = await this.#take(new Date(now));
-    if (deliveries.length > 0) await this.#handOver(deliveries);
-    if (deliveries.length > 0 || recovered > 0) return { worked: true };
-    // Awake when the next tick is due or a running job's lease ends (its worker may be gone).
-    // A lease that ended while recovery is throttled waits for the throttle, not 0 ms (that would spin).
-    const leaseEnd = await this.#earliestLeaseEnd();
-    const next = Math.min(this.#ticks.nextAt, leaseEnd === undefined ? Number.POSITIVE_INFINITY : Math.max(leaseEnd, this.#recoverAt));
-    return { worked: false, ...(Number.isFinite(next) ? { nextInMs: Math.max(0, next - Date.now()) } : {}) };
+    if (deliveries.length === 0) {
+      // Awake when the next tick is due or a running job's lease ends (its worker may be gone).
+      const next = Math.min(this.#ticks.nextAt, (await this.#earliestLeaseEnd()) ?? Number.POSITIVE_INFINITY);
+      return { worked: false, ...(Number.isFinite(next) ? { nextInMs: Math.max(0, next - Date.now()) } : {}) };
+    }
+    const recovered = deliveries.filter((d) => d.recovered).length;
+    if (recovered > 0) this.host.logger.warn({ jobs: recovered }, 'job relay: jobs whose worker stopped mid-run go back to their queue');
+    await this.#handOver(deliveries);
+    return { worked: true };
   }
 
   async #earliestLeaseEnd(): Promise<number | undefined> {
@@ -96,32 +91,33 @@ export class JobRelay extends WakeableLoop {
     return row?.next ? new Date(row.next).getTime() + 1 : undefined;
   }
 
-  /** Running rows whose lease expired: their worker died (or overran); back to pending, for a new delivery. */
-  async #recoverExpiredLeases(now: Date): Promise<number> {
-    const result = await this.#db
-      .updateTable('jobs')
-      .set({ status: 'pending', run_at: now, lease: null, locked_until: null, relayed_as: null })
-      .where('status', '=', 'running')
-      .where('locked_until', '<', now)
-      .executeTakeFirst();
-    const recovered = Number(result.numUpdatedRows);
-    if (recovered > 0) this.host.logger.warn({ jobs: recovered }, 'job relay: jobs whose worker stopped mid-run go back to their queue');
-    return recovered;
-  }
-
-  /** Pending rows not handed over yet, and overdue ones: records their delivery id (kept for an overdue one) and returns them. */
-  async #take(now: Date): Promise<JobDelivery[]> {
+  /**
+   * In one statement, the rows to hand over, each with its delivery id recorded: pending rows
+   * not handed over yet; overdue ones (their id kept, so a copy Redis still holds is dropped);
+   * and running rows whose lease expired — their worker died (or overran) — back to pending
+   * now, under a new id. SET sees the row as it was, so `status` there is the old one.
+   */
+  async #take(now: Date): Promise<(JobDelivery & { recovered: boolean })[]> {
     const cutoff = new Date(now.getTime() - this.#overdueMs);
-    const { rows } = await sql<{ id: string; name: string; queue: string; run_at: Date; relayed_as: string }>`
-      update jobs set relayed_as = coalesce(relayed_as, gen_random_uuid()::text), relayed_at = ${now}
-      where id in (
-        select id from jobs
-        where status = 'pending' and (relayed_as is null or (run_at < ${cutoff} and relayed_at < ${cutoff}))
+    const { rows } = await sql<{ id: string; name: string; queue: string; run_at: Date; relayed_as: string; was: string }>`
+      with taken as (
+        select id, status as was from jobs
+        where (status = 'pending' and (relayed_as is null or (run_at < ${cutoff} and relayed_at < ${cutoff})))
+           or (status = 'running' and locked_until < ${now})
         order by run_at
         limit ${this.#batch}
         for update skip locked)
-      returning id, name, queue, run_at, relayed_as`.execute(this.#db);
-    return rows.map((r) => ({ id: r.id, name: r.name, queue: r.queue, runAt: new Date(r.run_at), deliveryId: r.relayed_as }));
+      update jobs set
+        status = 'pending',
+        run_at = case when jobs.status = 'running' then ${now} else jobs.run_at end,
+        lease = null,
+        locked_until = null,
+        relayed_as = case when jobs.status = 'running' then gen_random_uuid()::text else coalesce(jobs.relayed_as, gen_random_uuid()::text) end,
+        relayed_at = ${now}
+      from taken
+      where jobs.id = taken.id
+      returning jobs.id, jobs.name, jobs.queue, jobs.run_at, jobs.relayed_as, taken.was`.execute(this.#db);
+    return rows.map((r) => ({ id: r.id, name: r.name, queue: r.queue, runAt: new Date(r.run_at), deliveryId: r.relayed_as, recovered: r.was === 'running' }));
   }
 
   /** Hands the deliveries over; if that fails, forgets their ids so the next pass (after the loop's backoff) takes them again. */
