@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../telemetry/logger.ts';
+import { bullmqProducerConnection, bullmqWorkerConnection } from '../util/bullmq-connections.ts';
 import { bullmqNamePart } from '../util/bullmq-name.ts';
 import { withDeadline } from '../util/with-deadline.ts';
 import type { JobDelivery } from './job-relay.ts';
@@ -35,8 +36,7 @@ export class BullmqJobQueues {
 
   constructor(options: BullmqJobQueuesOptions) {
     this.#options = options;
-    this.#producer = new Redis(options.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: `cleave-jobs-${options.namespace}` });
-    this.#producer.on('error', (err) => options.logger.debug({ err }, 'BullMQ jobs: producer connection failed; reconnecting'));
+    this.#producer = bullmqProducerConnection(options.url, `cleave-jobs-${options.namespace}`, options.logger, 'BullMQ jobs');
   }
 
   /** Fails fast at boot when Redis is unreachable. */
@@ -81,10 +81,7 @@ export class BullmqJobQueues {
 
   /** The connection workers share (BullMQ's rule for workers: `maxRetriesPerRequest: null`); each worker adds its own blocking one. */
   workerConnection(): Redis {
-    if (!this.#workerConnection) {
-      this.#workerConnection = new Redis(this.#options.url, { maxRetriesPerRequest: null, connectionName: `cleave-jobs-${this.#options.namespace}-worker` });
-      this.#workerConnection.on('error', (err) => this.#options.logger.debug({ err }, 'BullMQ jobs: worker connection failed; reconnecting'));
-    }
+    this.#workerConnection ??= bullmqWorkerConnection(this.#options.url, `cleave-jobs-${this.#options.namespace}-worker`, this.#options.logger, 'BullMQ jobs');
     return this.#workerConnection;
   }
 

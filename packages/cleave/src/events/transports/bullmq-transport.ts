@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { bullmqProducerConnection, bullmqWorkerConnection } from '../../util/bullmq-connections.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { EventEnvelope } from '../event-envelope.ts';
 import type { EventTransport, InboxSink } from '../event-transport.ts';
@@ -42,8 +43,7 @@ export class BullmqEventTransport implements EventTransport {
     this.#options = options;
     this.queues = new BullmqQueues(options.app, options.subscribers);
     // Fail fast while Redis is away (BullMQ's advice for producers): the relay retries the batch.
-    this.#producer = new Redis(options.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: `cleave-${options.app}` });
-    this.#producer.on('error', (err) => options.logger.debug({ err }, 'BullMQ producer connection failed; reconnecting'));
+    this.#producer = bullmqProducerConnection(options.url, `cleave-${options.app}`, options.logger, 'BullMQ');
     // Queue metadata may be gone after Redis came back without its data: set it again.
     this.#producer.on('ready', () => void this.#limitQueues().catch(() => {}));
   }
@@ -114,9 +114,7 @@ export class BullmqEventTransport implements EventTransport {
   }
 
   #newWorkerConnection(): Redis {
-    const connection = new Redis(this.#options.url, { maxRetriesPerRequest: null, connectionName: `cleave-${this.#options.app}-worker` });
-    connection.on('error', (err) => this.#options.logger.debug({ err }, 'BullMQ worker connection failed; reconnecting'));
-    return connection;
+    return bullmqWorkerConnection(this.#options.url, `cleave-${this.#options.app}-worker`, this.#options.logger, 'BullMQ');
   }
 
   async close(): Promise<void> {
